@@ -1,0 +1,48 @@
+"""GET /health/: database, broker, and the age of the worker heartbeat.
+
+200 while the database answers (intake needs only the database); the body
+says "degraded" when the broker or the workers are down, so monitoring and
+the coordinator pages can say so loudly. 503 when the database is down.
+"""
+
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+
+from mscc.celery import app as celery_app
+from notifications.selectors import heartbeat_age_seconds, heartbeat_is_stale
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        return False
+
+
+def _broker_ok() -> bool:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:
+        return False
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    database = _database_ok()
+    broker = _broker_ok()
+    age = heartbeat_age_seconds(name="worker", now=timezone.now()) if database else None
+    workers = database and not heartbeat_is_stale(age)
+    body = {
+        "status": "ok" if database and broker and workers else "degraded",
+        "database": "ok" if database else "down",
+        "broker": "ok" if broker else "down",
+        "workers": "ok" if workers else "not answering",
+        "last_heartbeat_age_seconds": None if age is None else round(age, 1),
+    }
+    if not database:
+        body["status"] = "down"
+    return JsonResponse(body, status=200 if database else 503)

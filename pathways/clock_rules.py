@@ -1,0 +1,71 @@
+"""Pure clock arithmetic: due times, status as of now, time left.
+
+Clocks are calendar time, 24/7: a due time is start + target on the UTC
+timeline, so a daylight-saving change never stretches or shrinks a deadline.
+"""
+
+from datetime import datetime, timedelta
+
+from pathways.codes import ClockStatus
+
+
+def _require_aware(*values: datetime | None) -> None:
+    for value in values:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("Clock times must be timezone-aware.")
+
+
+def due_at(started_at: datetime, target: timedelta) -> datetime:
+    _require_aware(started_at)
+    if target <= timedelta(0):
+        raise ValueError("A clock target must be positive.")
+    return started_at + target
+
+
+def status_at(stored: str, due: datetime, now: datetime) -> ClockStatus:
+    """The status a person should see at ``now``: a running clock past its due
+    time reads ``breached`` straight away, before any sweep has run."""
+    _require_aware(due, now)
+    if stored == ClockStatus.RUNNING and now >= due:
+        return ClockStatus.BREACHED
+    return ClockStatus(stored)
+
+
+def stop_status(due: datetime, stopped_at: datetime) -> ClockStatus:
+    """Met if stopped by the due time, else met late."""
+    _require_aware(due, stopped_at)
+    return ClockStatus.MET if stopped_at <= due else ClockStatus.MET_LATE
+
+
+def remaining(due: datetime, now: datetime) -> timedelta:
+    """Time left until due; negative once overdue."""
+    _require_aware(due, now)
+    return due - now
+
+
+def describe_remaining(delta: timedelta) -> str:
+    """'3 h 05 min left' or 'OVERDUE by 12 min': for a coordinator at 3 a.m."""
+    seconds = int(delta.total_seconds())
+    overdue = seconds < 0
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        text = f"{days} d {hours} h"
+    elif hours:
+        text = f"{hours} h {minutes:02d} min"
+    else:
+        text = f"{minutes} min"
+    return f"OVERDUE by {text}" if overdue else f"{text} left"
+
+
+def mri_met_by_imaging_at_referral(category: str, imaging_findings: str) -> bool:
+    """When imaging at referral already shows the finding, the MRI clock starts
+    met, never breached (DESIGN.md section 4): cord compression for suspected
+    MSCC; spinal metastases (or worse) for suspected spinal metastases."""
+    if category == "suspected_mscc":
+        return imaging_findings == "cord_compression"
+    if category == "suspected_spinal_metastases":
+        return imaging_findings in ("spinal_metastases", "cord_compression")
+    return False

@@ -1,0 +1,51 @@
+"""The NG234 default clocks loaded for every new service (DESIGN.md section 4).
+
+Plain data: each row says which categories the clock applies to, what starts
+and stops it, its target and where the target comes from.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pathways.codes import ClockAnchor, ClockKind, EventKind
+from referrals.codes import Category
+
+ALL_CATEGORIES = tuple(c.value for c in Category)
+MSCC = (Category.SUSPECTED_MSCC.value,)
+SPINAL_METS = (Category.SUSPECTED_SPINAL_METASTASES.value,)
+MSCC_OR_METS = MSCC + SPINAL_METS
+
+
+@dataclass(frozen=True)
+class DefaultClock:
+    kind: ClockKind
+    categories: tuple[str, ...]
+    start_event: str
+    stop_event: str
+    target: timedelta
+    reference: str
+    warning_fractions: tuple[float, ...] = (0.5, 0.25)
+
+
+NG234_DEFAULT_CLOCKS: tuple[DefaultClock, ...] = (
+    # Acknowledgement is a local standard; 30 minutes for the emergency.
+    DefaultClock(ClockKind.ACKNOWLEDGEMENT, MSCC, ClockAnchor.REFERRAL_RECEIVED,
+                 EventKind.ACKNOWLEDGED, timedelta(minutes=30), "Local (NG234 1.1.6, 1.3.2)"),
+    DefaultClock(ClockKind.ACKNOWLEDGEMENT,
+                 tuple(c for c in ALL_CATEGORIES if c not in MSCC),
+                 ClockAnchor.REFERRAL_RECEIVED, EventKind.ACKNOWLEDGED, timedelta(hours=4),
+                 "Local (NG234 1.1.6)"),
+    DefaultClock(ClockKind.ADVICE, SPINAL_METS, ClockAnchor.REFERRAL_RECEIVED,
+                 EventKind.ADVICE_GIVEN, timedelta(hours=24), "NG234 1.3.3"),
+    DefaultClock(ClockKind.MRI, MSCC, ClockAnchor.SUSPECTED, EventKind.MRI_PERFORMED,
+                 timedelta(hours=24), "NG234 1.5.2; QS56 statement 3"),
+    DefaultClock(ClockKind.MRI, SPINAL_METS, ClockAnchor.SUSPECTED, EventKind.MRI_PERFORMED,
+                 timedelta(days=7), "NG234 1.5.3; QS56 statement 2"),
+    DefaultClock(ClockKind.STABILITY_ADVICE, MSCC_OR_METS, EventKind.IMMOBILISATION_STARTED,
+                 EventKind.STABILITY_ADVICE_GIVEN, timedelta(hours=24), "NG234 1.4.4"),
+    DefaultClock(ClockKind.RADIOTHERAPY, MSCC_OR_METS, EventKind.RT_DECISION,
+                 EventKind.RT_DELIVERED, timedelta(hours=24), "NG234 1.10.4, 1.1.21"),
+)
+
+# Clocks whose start is known at intake (the rest start from clinical events).
+INTAKE_ANCHORS = frozenset({ClockAnchor.REFERRAL_RECEIVED.value, ClockAnchor.SUSPECTED.value})

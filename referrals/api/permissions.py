@@ -1,0 +1,41 @@
+"""Who may call what: every API action's roles, declared in one place.
+
+A view names its action in ``permission_action`` (or per HTTP method in
+``permission_actions``); ``RolePermission`` looks the roles up here. Scope
+(which organisation's or service's records) is applied separately by the
+selectors, so a permitted role still sees only its own referrals.
+"""
+
+from typing import Any
+
+from rest_framework.permissions import BasePermission
+
+from referrals.codes import Role
+
+CLINICAL = frozenset({Role.COORDINATOR, Role.SENIOR_CLINICIAN})
+REFERRING = frozenset({Role.REFERRER}) | CLINICAL
+EVERYONE = frozenset(Role)
+
+ACTION_ROLES: dict[str, frozenset[Role]] = {
+    "me": EVERYONE,
+    "referral_create": REFERRING,
+    "referral_list": REFERRING,
+    "referral_detail": REFERRING,
+    "referral_acknowledge": CLINICAL,
+    "referral_category": CLINICAL,
+    "queue": CLINICAL,
+}
+
+
+class RolePermission(BasePermission):
+    message = "Your role may not do this."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active):
+            return False
+        actions = getattr(view, "permission_actions", None)
+        action = actions.get(request.method) if actions else view.permission_action
+        if action is None:
+            return False
+        return user.role in ACTION_ROLES[action]

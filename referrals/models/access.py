@@ -1,0 +1,33 @@
+"""Who looked at which patient's data, and when: append-only."""
+
+from django.db import models
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class PatientDataAccess(models.Model):
+    """One row per view of patient-identifiable data (DESIGN.md section 7).
+
+    Append-only: the model refuses updates and deletes, and on PostgreSQL a
+    trigger (migration 0002) refuses them in the database too.
+    """
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey("referrals.User", on_delete=models.PROTECT, related_name="+")
+    # What was viewed: e.g. "api.referral.detail", "page.queue".
+    view = models.CharField(max_length=64)
+    path = models.CharField(max_length=512)
+    referral_ids = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name_plural = "patient data accesses"
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not self._state.adding:
+            raise AppendOnlyError("Access records are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AppendOnlyError("Access records are append-only.")

@@ -1,0 +1,124 @@
+"""A referral: one episode of suspected spinal metastases or MSCC."""
+
+import secrets
+import uuid
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from referrals.codes import (
+    CATEGORY_LABELS,
+    CancerStatus,
+    Category,
+    Haematological,
+    ImagingFindings,
+    MovementPain,
+    PrimaryTumour,
+    ReferralStatus,
+    choices,
+)
+
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud at 3 a.m.
+
+
+def new_reference() -> str:
+    return "MSCC-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+
+
+class Referral(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=16, unique=True, default=new_reference)
+    patient = models.ForeignKey("referrals.Patient", on_delete=models.PROTECT,
+                                related_name="referrals")
+    referring_organisation = models.ForeignKey(
+        "referrals.Organisation", on_delete=models.PROTECT, related_name="referrals"
+    )
+    service = models.ForeignKey("referrals.Service", on_delete=models.PROTECT,
+                                related_name="referrals")
+    referred_by = models.ForeignKey("referrals.User", on_delete=models.PROTECT,
+                                    related_name="referrals_made")
+    # The pathway version the referral started on; later edits never reach it.
+    pathway_version = models.ForeignKey("pathways.PathwayVersion", on_delete=models.PROTECT,
+                                        related_name="referrals")
+
+    received_at = models.DateTimeField()
+    # Clocks run from suspicion, not from receipt (NICE QS56 statement 3).
+    suspected_at = models.DateTimeField()
+    neuro_onset_at = models.DateTimeField(null=True, blank=True)
+    neuro_progressing = models.BooleanField(null=True, blank=True)
+
+    # Box 1 and the other triage inputs (DESIGN.md section 3).
+    cancer_status = models.CharField(max_length=32, choices=choices(CancerStatus))
+    primary_tumour = models.CharField(max_length=32, choices=choices(PrimaryTumour), blank=True)
+    haematological = models.CharField(max_length=16, choices=choices(Haematological),
+                                      default=Haematological.NO)
+    pain_features = models.JSONField(default=list, blank=True)
+    neuro_features = models.JSONField(default=list, blank=True)
+    imaging_findings = models.CharField(max_length=32, choices=choices(ImagingFindings),
+                                        default=ImagingFindings.NONE)
+    known_spinal_metastases = models.BooleanField(default=False)
+    back_pain = models.BooleanField(default=False)
+    instability_signs = models.BooleanField(default=False)
+    movement_pain = models.CharField(max_length=16, choices=choices(MovementPain),
+                                     default=MovementPain.NONE)
+
+    # Key information the coordinator records (NG234 1.1.15).
+    performance_status = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(4)], help_text="WHO 0-4"
+    )
+    frailty_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(9)],
+        help_text="Clinical Frailty Scale 1-9",
+    )
+    ambulatory = models.BooleanField(null=True, blank=True)
+    presentation = models.TextField(blank=True)
+    neurological_assessment = models.TextField(blank=True)
+    imaging_report = models.TextField(blank=True)
+    oncology_history = models.TextField(blank=True)
+    individual_needs = models.TextField(blank=True, help_text="e.g. language, communication")
+    referrer_contact = models.CharField(max_length=100, blank=True)
+
+    # Triage: what the rules said, and what applies (a coordinator may override).
+    triage_category = models.CharField(max_length=32, choices=choices(Category))
+    category = models.CharField(max_length=32, choices=choices(Category))
+    category_override_reason = models.TextField(blank=True)
+    category_overridden_by = models.ForeignKey(
+        "referrals.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    category_overridden_at = models.DateTimeField(null=True, blank=True)
+
+    status = models.CharField(max_length=32, choices=choices(ReferralStatus),
+                              default=ReferralStatus.RECEIVED)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        "referrals.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    # Set when the identity details differ from those held for this NHS number:
+    # the coordinator must confirm who the patient is (wrong-patient hazard).
+    identity_check_required = models.BooleanField(default=False)
+    identity_check_note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        indexes = [
+            # The queue: a service's open referrals.
+            models.Index(fields=["service", "status"], name="referral_service_status"),
+            models.Index(fields=["referring_organisation", "-received_at"],
+                         name="referral_org_received"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(suspected_at__lte=models.F("received_at")),
+                name="referral_suspected_not_after_received",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORY_LABELS[Category(self.category)]

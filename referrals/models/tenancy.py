@@ -1,0 +1,47 @@
+"""Tenancy: a cancer alliance runs MSCC services; organisations refer to them."""
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from referrals.codes import OrganisationKind, choices
+
+
+class Alliance(models.Model):
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    # For incidence per 100,000 (DESIGN.md section 6); optional.
+    population = models.PositiveIntegerField(null=True, blank=True)
+    # Counts from 1 up to this are suppressed in audit breakdowns.
+    suppression_threshold = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1)]
+    )
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Service(models.Model):
+    """An MSCC service with its 24/7 coordinator (NG234 1.1.6, 1.1.7)."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    alliance = models.ForeignKey(Alliance, on_delete=models.PROTECT, related_name="services")
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Organisation(models.Model):
+    """A referring organisation: GP practice, hospital ward, emergency department."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=choices(OrganisationKind))
+    alliance = models.ForeignKey(Alliance, on_delete=models.PROTECT, related_name="organisations")
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"

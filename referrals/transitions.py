@@ -1,0 +1,36 @@
+"""The referral state map (DESIGN.md section 5): the only moves there are.
+
+Pure data and one check, so the map can be read in one place.
+"""
+
+from referrals.codes import TERMINAL_STATUSES, ReferralStatus
+
+S = ReferralStatus
+
+# Every non-terminal state may also end in one of the terminal states.
+_FORWARD: dict[ReferralStatus, frozenset[ReferralStatus]] = {
+    S.RECEIVED: frozenset({S.TRIAGED}),
+    S.TRIAGED: frozenset({S.INVESTIGATING, S.TREATMENT_PLANNED}),
+    S.INVESTIGATING: frozenset({S.TREATMENT_PLANNED}),
+    S.TREATMENT_PLANNED: frozenset({S.TREATING}),
+    S.TREATING: frozenset({S.REHABILITATION, S.CLOSED}),
+    S.REHABILITATION: frozenset({S.CLOSED}),
+}
+_ENDINGS = frozenset({S.CLOSED_NOT_MSCC, S.REDIRECTED, S.WITHDRAWN, S.DIED})
+
+TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {
+    state: nexts | _ENDINGS for state, nexts in _FORWARD.items()
+}
+for _terminal in TERMINAL_STATUSES:
+    TRANSITIONS[_terminal] = frozenset()
+
+
+def transition_problem(current: str, target: str) -> str | None:
+    """Why ``current`` may not move to ``target``, or None if it may."""
+    current_s, target_s = ReferralStatus(current), ReferralStatus(target)
+    if current_s in TERMINAL_STATUSES:
+        return f"The referral is {current_s.value.replace('_', ' ')}: a closed referral cannot change."
+    if target_s not in TRANSITIONS[current_s]:
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current_s]))
+        return f"A referral cannot move from {current_s.value} to {target_s.value} (allowed: {allowed})."
+    return None

@@ -1,0 +1,9 @@
+"""Server-rendered pages (filled in with the page work)."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("MSCC coordinator service")
