@@ -4,43 +4,42 @@ Clocks are calendar time, 24/7: a due time is start + target on the UTC
 timeline, so a daylight-saving change never stretches or shrinks a deadline.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pathways.codes import ClockStatus
 
 
-def _require_aware(*values: datetime | None) -> None:
-    for value in values:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("Clock times must be timezone-aware.")
+def _utc(value: datetime) -> datetime:
+    """The instant in UTC. Python adds, subtracts and compares two datetimes
+    that share a tzinfo by wall-clock time, which is wrong across a DST change;
+    in UTC, wall-clock time and elapsed time agree."""
+    if value.tzinfo is None:
+        raise ValueError("Clock times must be timezone-aware.")
+    return value.astimezone(UTC)
 
 
 def due_at(started_at: datetime, target: timedelta) -> datetime:
-    _require_aware(started_at)
     if target <= timedelta(0):
         raise ValueError("A clock target must be positive.")
-    return started_at + target
+    return _utc(started_at) + target
 
 
 def status_at(stored: str, due: datetime, now: datetime) -> ClockStatus:
     """The status a person should see at ``now``: a running clock past its due
     time reads ``breached`` straight away, before any sweep has run."""
-    _require_aware(due, now)
-    if stored == ClockStatus.RUNNING and now >= due:
+    if stored == ClockStatus.RUNNING and _utc(now) >= _utc(due):
         return ClockStatus.BREACHED
     return ClockStatus(stored)
 
 
 def stop_status(due: datetime, stopped_at: datetime) -> ClockStatus:
     """Met if stopped by the due time, else met late."""
-    _require_aware(due, stopped_at)
-    return ClockStatus.MET if stopped_at <= due else ClockStatus.MET_LATE
+    return ClockStatus.MET if _utc(stopped_at) <= _utc(due) else ClockStatus.MET_LATE
 
 
 def remaining(due: datetime, now: datetime) -> timedelta:
     """Time left until due; negative once overdue."""
-    _require_aware(due, now)
-    return due - now
+    return _utc(due) - _utc(now)
 
 
 def describe_remaining(delta: timedelta) -> str:
