@@ -5,6 +5,7 @@ says "degraded" when the broker or the workers are down, so monitoring and
 the coordinator pages can say so loudly. 503 when the database is down.
 """
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -24,7 +25,8 @@ def _database_ok() -> bool:
 
 def _broker_ok() -> bool:
     try:
-        with celery_app.connection_for_write() as conn:
+        # The URL from settings, read per call, so a changed setting is honoured.
+        with celery_app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True
     except Exception:

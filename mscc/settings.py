@@ -202,6 +202,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_TIMEZONE = "UTC"
+# The queue this deployment's tasks go to; tests give their worker a private one.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="mscc")
 # Beat keeps its state file in var/, never in the source tree.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Seconds between heartbeats that prove beat and a worker are both alive.
@@ -210,7 +212,9 @@ MSCC_HEARTBEAT_SECONDS = env.int("MSCC_HEARTBEAT_SECONDS", default=15)
 MSCC_HEARTBEAT_STALE_SECONDS = env.int("MSCC_HEARTBEAT_STALE_SECONDS", default=120)
 
 # --- E-mail ------------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.org:587) configures SMTP;
+# with none, mail is written to the console.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mscc-coordinator@localhost")
 
 # --- Security ----------------------------------------------------------------
