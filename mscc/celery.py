@@ -27,4 +27,3 @@ app.conf.beat_schedule = {
         "options": {"expires": 60},
     },
 }
-

@@ -20,11 +20,15 @@ class ApiBodySizeLimitMiddleware:
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
-                return JsonResponse({"detail": "Content-Length header is not a number."}, status=400)
+                return JsonResponse(
+                    {"detail": "Content-Length header is not a number."}, status=400
+                )
             if length > settings.API_MAX_BODY_BYTES:
                 return JsonResponse(
-                    {"detail": f"Request body is too large: the limit is "
-                               f"{settings.API_MAX_BODY_BYTES} bytes."},
+                    {
+                        "detail": f"Request body is too large: the limit is "
+                        f"{settings.API_MAX_BODY_BYTES} bytes."
+                    },
                     status=413,
                 )
         return self.get_response(request)

@@ -19,8 +19,9 @@ class Shift(models.Model):
 
     ROLE_CHOICES = [("coordinator", "MSCC coordinator"), ("senior_clinician", "Senior clinician")]
 
-    service = models.ForeignKey("referrals.Service", on_delete=models.PROTECT,
-                                related_name="shifts")
+    service = models.ForeignKey(
+        "referrals.Service", on_delete=models.PROTECT, related_name="shifts"
+    )
     role = models.CharField(max_length=32, choices=ROLE_CHOICES)
     user = models.ForeignKey("referrals.User", on_delete=models.PROTECT, related_name="shifts")
     starts_at = models.DateTimeField()
@@ -28,8 +29,9 @@ class Shift(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
-                                   name="shift_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after_start"
+            ),
         ]
         indexes = [models.Index(fields=["service", "role", "starts_at"], name="shift_lookup")]
 

@@ -8,8 +8,16 @@ class ClockDefinitionInline(admin.TabularInline):
     model = ClockDefinition
     extra = 0
     can_delete = False
-    readonly_fields = ("kind", "categories", "start_event", "stop_event", "target",
-                       "warning_fractions", "reference", "justification")
+    readonly_fields = (
+        "kind",
+        "categories",
+        "start_event",
+        "stop_event",
+        "target",
+        "warning_fractions",
+        "reference",
+        "justification",
+    )
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

@@ -13,12 +13,14 @@ class PathwayVersion(models.Model):
     """One version of a service's pathway. Referrals are frozen to the version
     they started on; an edit makes a new version and reaches new referrals only."""
 
-    service = models.ForeignKey("referrals.Service", on_delete=models.PROTECT,
-                                related_name="pathway_versions")
+    service = models.ForeignKey(
+        "referrals.Service", on_delete=models.PROTECT, related_name="pathway_versions"
+    )
     number = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey("referrals.User", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        "referrals.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     note = models.TextField(blank=True)
     history = HistoricalRecords()
 
@@ -35,8 +37,9 @@ class ClockDefinition(models.Model):
     """One clock of a pathway version: which categories it applies to, what
     starts and stops it, its target and its NG234 reference."""
 
-    version = models.ForeignKey(PathwayVersion, on_delete=models.CASCADE,
-                                related_name="clock_definitions")
+    version = models.ForeignKey(
+        PathwayVersion, on_delete=models.CASCADE, related_name="clock_definitions"
+    )
     kind = models.CharField(max_length=32, choices=choices(ClockKind))
     categories = models.JSONField(help_text="Category codes the clock applies to")
     start_event = models.CharField(max_length=32)
@@ -60,8 +63,9 @@ class Clock(models.Model):
     and due times are never recomputed from a changed definition."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT,
-                                 related_name="clocks")
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.PROTECT, related_name="clocks"
+    )
     definition = models.ForeignKey(ClockDefinition, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=32, choices=choices(ClockKind))
     target = models.DurationField()
@@ -71,8 +75,9 @@ class Clock(models.Model):
     stopped_at = models.DateTimeField(null=True, blank=True)
     # Stored states are running, met, met_late and cancelled; "breached" is
     # read from due_at and now (pathways/clock_rules.py), so it shows at once.
-    status = models.CharField(max_length=16, choices=choices(ClockStatus),
-                              default=ClockStatus.RUNNING)
+    status = models.CharField(
+        max_length=16, choices=choices(ClockStatus), default=ClockStatus.RUNNING
+    )
     stop_reason = models.TextField(blank=True)
     history = HistoricalRecords()
 
@@ -84,13 +89,15 @@ class Clock(models.Model):
                 condition=models.Q(status="running"),
                 name="clock_one_running_per_kind",
             ),
-            models.CheckConstraint(condition=models.Q(due_at__gt=models.F("started_at")),
-                                   name="clock_due_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(due_at__gt=models.F("started_at")), name="clock_due_after_start"
+            ),
         ]
         indexes = [
             # The sweep and the queue read running clocks by due time.
-            models.Index(fields=["due_at"], condition=models.Q(status="running"),
-                         name="clock_running_due"),
+            models.Index(
+                fields=["due_at"], condition=models.Q(status="running"), name="clock_running_due"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -101,8 +108,9 @@ class ClinicalEvent(models.Model):
     """Something that happened to the patient. Append-only."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT,
-                                 related_name="events")
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.PROTECT, related_name="events"
+    )
     kind = models.CharField(max_length=32, choices=choices(EventKind))
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField(auto_now_add=True)

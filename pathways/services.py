@@ -20,8 +20,7 @@ from referrals.models import Referral, Service, User
 @transaction.atomic
 def pathway_create_default(*, service: Service, user: User | None = None) -> PathwayVersion:
     """Version 1 of a service's pathway, with NG234's default clocks."""
-    version = PathwayVersion(service=service, number=1, created_by=user,
-                             note="NG234 defaults")
+    version = PathwayVersion(service=service, number=1, created_by=user, note="NG234 defaults")
     version._history_user = user  # type: ignore[attr-defined]
     version.save()
     bulk_create_with_history(
@@ -46,7 +45,8 @@ def pathway_create_default(*, service: Service, user: User | None = None) -> Pat
 
 def _definitions_for(referral: Referral) -> list[ClockDefinition]:
     return [
-        d for d in referral.pathway_version.clock_definitions.all()
+        d
+        for d in referral.pathway_version.clock_definitions.all()
         if referral.category in d.categories
     ]
 
@@ -57,8 +57,9 @@ def _anchor_time(referral: Referral, anchor: str) -> datetime:
     return referral.received_at
 
 
-def clocks_start_at_intake(*, referral: Referral, user: User,
-                           skip_kinds: frozenset[str] = frozenset()) -> list[Clock]:
+def clocks_start_at_intake(
+    *, referral: Referral, user: User, skip_kinds: frozenset[str] = frozenset()
+) -> list[Clock]:
     """Start the clocks whose start is known at intake (acknowledgement,
     advice, MRI), for the referral's category, from its frozen pathway version."""
     clocks = []
@@ -105,8 +106,7 @@ def clock_cancel(*, clock: Clock, at: datetime, reason: str, user: User) -> Cloc
     return clock
 
 
-def clocks_apply_category(*, referral: Referral, at: datetime, reason: str,
-                          user: User) -> None:
+def clocks_apply_category(*, referral: Referral, at: datetime, reason: str, user: User) -> None:
     """After a category change: cancel running intake clocks that no longer
     apply, start those that now do. Start times stay what they were (receipt,
     suspicion), so a changed category never buys a deadline more time."""
@@ -119,24 +119,27 @@ def clocks_apply_category(*, referral: Referral, at: datetime, reason: str,
             clock_cancel(clock=clock, at=at, reason=reason, user=user)
     # A kind that already ran to a stop (met) is not restarted.
     stopped_kinds = set(
-        referral.clocks.exclude(status__in=[ClockStatus.RUNNING, ClockStatus.CANCELLED])
-        .values_list("kind", flat=True)
+        referral.clocks.exclude(
+            status__in=[ClockStatus.RUNNING, ClockStatus.CANCELLED]
+        ).values_list("kind", flat=True)
     )
-    clocks_start_at_intake(referral=referral, user=user,
-                           skip_kinds=frozenset(kept_kinds | stopped_kinds))
+    clocks_start_at_intake(
+        referral=referral, user=user, skip_kinds=frozenset(kept_kinds | stopped_kinds)
+    )
 
 
-def event_record(*, referral: Referral, kind: str, occurred_at: datetime, user: User,
-                 details: str = "") -> ClinicalEvent:
+def event_record(
+    *, referral: Referral, kind: str, occurred_at: datetime, user: User, details: str = ""
+) -> ClinicalEvent:
     """Record a clinical event and stop the running clocks it stops.
 
     The caller holds the referral's row lock.
     """
-    event = ClinicalEvent(referral=referral, kind=kind, occurred_at=occurred_at,
-                          recorded_by=user, details=details)
+    event = ClinicalEvent(
+        referral=referral, kind=kind, occurred_at=occurred_at, recorded_by=user, details=details
+    )
     event._history_user = user  # type: ignore[attr-defined]
     event.save()
-    for clock in referral.clocks.filter(status=ClockStatus.RUNNING,
-                                        definition__stop_event=kind):
+    for clock in referral.clocks.filter(status=ClockStatus.RUNNING, definition__stop_event=kind):
         clock_stop(clock=clock, stopped_at=occurred_at, reason=f"{kind} recorded", user=user)
     return event

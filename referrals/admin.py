@@ -53,20 +53,35 @@ class OrganisationAdmin(SimpleHistoryAdmin):
 
 @admin.register(User)
 class MsccUserAdmin(UserAdmin):
-    list_display = ("username", "get_full_name", "role", "organisation", "service", "alliance",
-                    "is_active")
+    list_display = (
+        "username",
+        "get_full_name",
+        "role",
+        "organisation",
+        "service",
+        "alliance",
+        "is_active",
+    )
     list_filter = ("role", "is_active")
     fieldsets = (
         *UserAdmin.fieldsets,
-        ("MSCC role and scope", {"fields": ("role", "organisation", "service", "alliance",
-                                            "phone")}),
+        (
+            "MSCC role and scope",
+            {"fields": ("role", "organisation", "service", "alliance", "phone")},
+        ),
     )
 
 
 @admin.register(Referral)
 class ReferralAdmin(ReadOnlyAdmin):
-    list_display = ("reference", "category", "status", "service", "referring_organisation",
-                    "received_at")
+    list_display = (
+        "reference",
+        "category",
+        "status",
+        "service",
+        "referring_organisation",
+        "received_at",
+    )
     list_filter = ("category", "status", "service")
     search_fields = ("reference",)
 

@@ -267,8 +267,7 @@ NO_ROUTINE_STEROIDS = Prompt(
 ADVICE_24H = Prompt(
     "advice_within_24_hours",
     "1.3.3",
-    "Pain suggesting spinal metastases: seek advice through the MSCC coordinator within 24 "
-    "hours.",
+    "Pain suggesting spinal metastases: seek advice through the MSCC coordinator within 24 hours.",
 )
 URGENT_ONCOLOGY = Prompt(
     "urgent_oncology_assessment",

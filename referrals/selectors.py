@@ -127,7 +127,9 @@ def clock_view(clock: Clock, now: datetime) -> dict[str, Any]:
         "reference": clock.reference,
         "stop_reason": clock.stop_reason,
         "seconds_left": int(clock_rules.remaining(clock.due_at, now).total_seconds())
-        if running else None,
+        if running
+        else None,
         "time_left": clock_rules.describe_remaining(clock_rules.remaining(clock.due_at, now))
-        if running else None,
+        if running
+        else None,
     }

@@ -36,13 +36,16 @@ def referral_may_be_made(*, user: User, organisation: Organisation, service: Ser
     """Raise unless ``user`` may refer from ``organisation`` to ``service``."""
     if user.role == Role.REFERRER:
         if organisation.pk != user.organisation_id:
-            raise Forbidden("You may refer only on behalf of your own organisation.",
-                            field="referring_organisation")
+            raise Forbidden(
+                "You may refer only on behalf of your own organisation.",
+                field="referring_organisation",
+            )
     elif user.role in (Role.COORDINATOR, Role.SENIOR_CLINICIAN):
         # A coordinator logs phoned-in referrals for their own service.
         if service.pk != user.service_id:
-            raise Forbidden("You may record referrals only for your own MSCC service.",
-                            field="service")
+            raise Forbidden(
+                "You may record referrals only for your own MSCC service.", field="service"
+            )
     else:
         raise Forbidden("Your role cannot make referrals.")
     if service.alliance_id != organisation.alliance_id:
@@ -166,8 +169,9 @@ def referral_override_category(
     recorded reason; the clocks follow the new category."""
     referral = _locked(referral.pk)
     if referral.status in TERMINAL_STATUSES:
-        raise Conflict("The referral is closed: its category cannot change.",
-                       code="invalid_transition")
+        raise Conflict(
+            "The referral is closed: its category cannot change.", code="invalid_transition"
+        )
     reason = reason.strip()
     if not reason:
         raise DomainError("Give the reason for changing the category.", field="reason")
@@ -179,10 +183,20 @@ def referral_override_category(
     referral.category_overridden_by = user
     referral.category_overridden_at = now
     referral._history_user = user  # type: ignore[attr-defined]
-    referral.save(update_fields=["category", "category_override_reason",
-                                 "category_overridden_by", "category_overridden_at"])
-    clocks_apply_category(referral=referral, at=now,
-                          reason=f"Category changed to {category.value}: {reason}", user=user)
+    referral.save(
+        update_fields=[
+            "category",
+            "category_override_reason",
+            "category_overridden_by",
+            "category_overridden_at",
+        ]
+    )
+    clocks_apply_category(
+        referral=referral,
+        at=now,
+        reason=f"Category changed to {category.value}: {reason}",
+        user=user,
+    )
     return referral
 
 

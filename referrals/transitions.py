@@ -29,8 +29,12 @@ def transition_problem(current: str, target: str) -> str | None:
     """Why ``current`` may not move to ``target``, or None if it may."""
     current_s, target_s = ReferralStatus(current), ReferralStatus(target)
     if current_s in TERMINAL_STATUSES:
-        return f"The referral is {current_s.value.replace('_', ' ')}: a closed referral cannot change."
+        state = current_s.value.replace("_", " ")
+        return f"The referral is {state}: a closed referral cannot change."
     if target_s not in TRANSITIONS[current_s]:
         allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current_s]))
-        return f"A referral cannot move from {current_s.value} to {target_s.value} (allowed: {allowed})."
+        return (
+            f"A referral cannot move from {current_s.value} to {target_s.value} "
+            f"(allowed: {allowed})."
+        )
     return None

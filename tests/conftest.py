@@ -64,10 +64,10 @@ class World:
     def __init__(self) -> None:
         self.alliance = Alliance.objects.create(code="A", name="Alliance A")
         self.other_alliance = Alliance.objects.create(code="B", name="Alliance B")
-        self.service = Service.objects.create(code="A-MSCC", name="A MSCC",
-                                              alliance=self.alliance)
-        self.other_service = Service.objects.create(code="B-MSCC", name="B MSCC",
-                                                    alliance=self.other_alliance)
+        self.service = Service.objects.create(code="A-MSCC", name="A MSCC", alliance=self.alliance)
+        self.other_service = Service.objects.create(
+            code="B-MSCC", name="B MSCC", alliance=self.other_alliance
+        )
         self.gp = self._org("GP-A1", OrganisationKind.GP_PRACTICE, self.alliance)
         self.gp2 = self._org("GP-A2", OrganisationKind.GP_PRACTICE, self.alliance)
         self.ward = self._org("WARD-A", OrganisationKind.WARD, self.alliance)
@@ -76,14 +76,15 @@ class World:
         self.other_pathway = pathway_create_default(service=self.other_service)
 
         self.referrer = self._user("referrer", Role.REFERRER, organisation=self.gp)
-        self.referrer_same_alliance = self._user("referrer-gp2", Role.REFERRER,
-                                                 organisation=self.gp2)
-        self.referrer_other = self._user("referrer-b", Role.REFERRER,
-                                         organisation=self.other_gp)
+        self.referrer_same_alliance = self._user(
+            "referrer-gp2", Role.REFERRER, organisation=self.gp2
+        )
+        self.referrer_other = self._user("referrer-b", Role.REFERRER, organisation=self.other_gp)
         self.coordinator = self._user("coordinator", Role.COORDINATOR, service=self.service)
         self.senior = self._user("senior", Role.SENIOR_CLINICIAN, service=self.service)
-        self.coordinator_other = self._user("coordinator-b", Role.COORDINATOR,
-                                            service=self.other_service)
+        self.coordinator_other = self._user(
+            "coordinator-b", Role.COORDINATOR, service=self.other_service
+        )
         self.lead = self._user("lead", Role.ALLIANCE_LEAD, alliance=self.alliance)
         self.admin = self._user("admin", Role.SERVICE_ADMIN, service=self.service)
 
@@ -93,8 +94,9 @@ class World:
 
     @staticmethod
     def _user(username: str, role: str, **scope: Any) -> User:
-        user = User.objects.create_user(username=username, password=PASSWORD, role=role,
-                                        first_name=username.title(), **scope)
+        user = User.objects.create_user(
+            username=username, password=PASSWORD, role=role, first_name=username.title(), **scope
+        )
         return user
 
     def all_users(self) -> dict[str, User]:
@@ -171,9 +173,14 @@ def referral_body(**overrides: Any) -> dict[str, Any]:
 def make_referral(world: World) -> Callable[..., Any]:
     """Create a referral through the service layer (not HTTP)."""
 
-    def make(*, user: User | None = None, now: datetime | None = None,
-             organisation: Organisation | None = None, service: Service | None = None,
-             **clinical: Any) -> Any:
+    def make(
+        *,
+        user: User | None = None,
+        now: datetime | None = None,
+        organisation: Organisation | None = None,
+        service: Service | None = None,
+        **clinical: Any,
+    ) -> Any:
         defaults: dict[str, Any] = {
             "cancer_status": "current_or_past",
             "primary_tumour": "breast",
@@ -186,8 +193,12 @@ def make_referral(world: World) -> Callable[..., Any]:
             organisation=organisation or world.gp,
             service=service or world.service,
             patient=PatientDetails(
-                nhs_number=next_nhs_number(), given_name="Test", family_name="Patient",
-                date_of_birth=date(1955, 4, 1), sex="female", postcode="LS1 4AP",
+                nhs_number=next_nhs_number(),
+                given_name="Test",
+                family_name="Patient",
+                date_of_birth=date(1955, 4, 1),
+                sex="female",
+                postcode="LS1 4AP",
             ),
             clinical=defaults,
         )

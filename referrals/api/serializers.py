@@ -42,9 +42,7 @@ class StrictSerializer(serializers.Serializer):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
-                raise serializers.ValidationError(
-                    {name: ["Unknown field."] for name in unknown}
-                )
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
 
 
@@ -77,8 +75,9 @@ class CodeField(serializers.ChoiceField):
 
 class CodeListField(serializers.ListField):
     def __init__(self, enum: type, **kwargs: Any) -> None:
-        super().__init__(child=CodeField(enum), allow_empty=True, required=False,
-                         default=list, **kwargs)
+        super().__init__(
+            child=CodeField(enum), allow_empty=True, required=False, default=list, **kwargs
+        )
 
     def to_internal_value(self, data: Any) -> list[str]:
         # Duplicates are harmless; keep the first of each, in order.
@@ -142,29 +141,38 @@ class ReferralCreateInput(StrictSerializer):
     neuro_onset_at = AwareDateTimeField(required=False, allow_null=True, default=None)
     neuro_progressing = serializers.BooleanField(required=False, allow_null=True, default=None)
     suspected_at = AwareDateTimeField(required=False, allow_null=True, default=None)
-    imaging_findings = CodeField(ImagingFindings, required=False,
-                                 default=ImagingFindings.NONE.value)
+    imaging_findings = CodeField(
+        ImagingFindings, required=False, default=ImagingFindings.NONE.value
+    )
     known_spinal_metastases = serializers.BooleanField(required=False, default=False)
     back_pain = serializers.BooleanField(required=False, default=False)
     instability_signs = serializers.BooleanField(required=False, default=False)
     movement_pain = CodeField(MovementPain, required=False, default=MovementPain.NONE.value)
-    performance_status = serializers.IntegerField(min_value=0, max_value=4, required=False,
-                                                  allow_null=True, default=None)
-    frailty_score = serializers.IntegerField(min_value=1, max_value=9, required=False,
-                                             allow_null=True, default=None)
+    performance_status = serializers.IntegerField(
+        min_value=0, max_value=4, required=False, allow_null=True, default=None
+    )
+    frailty_score = serializers.IntegerField(
+        min_value=1, max_value=9, required=False, allow_null=True, default=None
+    )
     ambulatory = serializers.BooleanField(required=False, allow_null=True, default=None)
-    presentation = serializers.CharField(max_length=_TEXT_MAX, required=False, allow_blank=True,
-                                         default="")
-    neurological_assessment = serializers.CharField(max_length=_TEXT_MAX, required=False,
-                                                    allow_blank=True, default="")
-    imaging_report = serializers.CharField(max_length=_TEXT_MAX, required=False,
-                                           allow_blank=True, default="")
-    oncology_history = serializers.CharField(max_length=_TEXT_MAX, required=False,
-                                             allow_blank=True, default="")
-    individual_needs = serializers.CharField(max_length=_TEXT_MAX, required=False,
-                                             allow_blank=True, default="")
-    referrer_contact = serializers.CharField(max_length=100, required=False, allow_blank=True,
-                                             default="")
+    presentation = serializers.CharField(
+        max_length=_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    neurological_assessment = serializers.CharField(
+        max_length=_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    imaging_report = serializers.CharField(
+        max_length=_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    oncology_history = serializers.CharField(
+        max_length=_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    individual_needs = serializers.CharField(
+        max_length=_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    referrer_contact = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
 
     def _now(self) -> datetime:
         return self.context.get("now") or timezone.now()

@@ -48,13 +48,15 @@ class MeView(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
         user = request.user
-        return Response({
-            "username": user.username,
-            "role": user.role,
-            "organisation": user.organisation.code if user.organisation_id else None,
-            "service": user.service.code if user.service_id else None,
-            "alliance": user.alliance.code if user.alliance_id else None,
-        })
+        return Response(
+            {
+                "username": user.username,
+                "role": user.role,
+                "organisation": user.organisation.code if user.organisation_id else None,
+                "service": user.service.code if user.service_id else None,
+                "alliance": user.alliance.code if user.alliance_id else None,
+            }
+        )
 
 
 class ReferralListFilters(serializers.Serializer):
@@ -67,8 +69,12 @@ class ReferralListFilters(serializers.Serializer):
 
 
 def _record_access(request: Request, view: str, referrals: list[Referral]) -> None:
-    services.access_record(user=request.user, view=view, path=request.get_full_path(),
-                           referral_ids=[r.pk for r in referrals])
+    services.access_record(
+        user=request.user,
+        view=view,
+        path=request.get_full_path(),
+        referral_ids=[r.pk for r in referrals],
+    )
 
 
 class ReferralListCreateView(APIView):
@@ -85,7 +91,8 @@ class ReferralListCreateView(APIView):
         paginator = Pagination()
         page = paginator.paginate_queryset(
             selectors.referral_list(user=request.user, filters=filters.validated_data),
-            request, view=self,
+            request,
+            view=self,
         )
         _record_access(request, "api.referral.list", page)
         data = ReferralSummaryOutput(page, many=True, context={"now": timezone.now()}).data
@@ -94,8 +101,14 @@ class ReferralListCreateView(APIView):
     @extend_schema(
         request=ReferralCreateInput,
         responses={201: ReferralDetailOutput},
-        parameters=[OpenApiParameter(idempotency.HEADER, str, OpenApiParameter.HEADER,
-                                     description="Makes a retried POST return the first answer")],
+        parameters=[
+            OpenApiParameter(
+                idempotency.HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description="Makes a retried POST return the first answer",
+            )
+        ],
     )
     def post(self, request: Request) -> Response:
         now = timezone.now()
@@ -119,16 +132,18 @@ class ReferralListCreateView(APIView):
                 patient=services.PatientDetails(**data.pop("patient")),
                 clinical=data,
             )
-            referral = selectors.referral_detail(user=request.user).select_related(
-                "pathway_version").get(pk=referral.pk)
+            referral = (
+                selectors.referral_detail(user=request.user)
+                .select_related("pathway_version")
+                .get(pk=referral.pk)
+            )
             _record_access(request, "api.referral.create", [referral])
             body = ReferralDetailOutput(referral, context={"now": now}).data
             return Response(body, status=status.HTTP_201_CREATED)
 
         if key is None:
             return create()
-        return idempotency.run_once(user=request.user, key=key, data=request.data,
-                                    action=create)
+        return idempotency.run_once(user=request.user, key=key, data=request.data, action=create)
 
 
 class ReferralDetailView(APIView):
@@ -154,8 +169,9 @@ class QueueView(APIView):
     @extend_schema(responses={200: ReferralSummaryOutput(many=True)})
     def get(self, request: Request) -> Response:
         paginator = Pagination()
-        page = paginator.paginate_queryset(selectors.queue_for(user=request.user), request,
-                                           view=self)
+        page = paginator.paginate_queryset(
+            selectors.queue_for(user=request.user), request, view=self
+        )
         _record_access(request, "api.queue", page)
         data = ReferralSummaryOutput(page, many=True, context={"now": timezone.now()}).data
         return paginator.get_paginated_response(data)
@@ -169,8 +185,11 @@ class _ReferralActionView(APIView):
         return get_object_or_404(selectors.referrals_visible_to(request.user), pk=referral_id)
 
     def _answer(self, request: Request, referral: Referral) -> Response:
-        referral = selectors.referral_detail(user=request.user).select_related(
-            "pathway_version").get(pk=referral.pk)
+        referral = (
+            selectors.referral_detail(user=request.user)
+            .select_related("pathway_version")
+            .get(pk=referral.pk)
+        )
         _record_access(request, f"api.{self.permission_action}", [referral])
         return Response(ReferralDetailOutput(referral, context={"now": timezone.now()}).data)
 

@@ -24,6 +24,9 @@ class PatientDataAccess(models.Model):
     class Meta:
         verbose_name_plural = "patient data accesses"
 
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.view} at {self.at:%Y-%m-%d %H:%M:%S}"
+
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if not self._state.adding:
             raise AppendOnlyError("Access records are append-only.")

@@ -29,18 +29,22 @@ def new_reference() -> str:
 class Referral(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(max_length=16, unique=True, default=new_reference)
-    patient = models.ForeignKey("referrals.Patient", on_delete=models.PROTECT,
-                                related_name="referrals")
+    patient = models.ForeignKey(
+        "referrals.Patient", on_delete=models.PROTECT, related_name="referrals"
+    )
     referring_organisation = models.ForeignKey(
         "referrals.Organisation", on_delete=models.PROTECT, related_name="referrals"
     )
-    service = models.ForeignKey("referrals.Service", on_delete=models.PROTECT,
-                                related_name="referrals")
-    referred_by = models.ForeignKey("referrals.User", on_delete=models.PROTECT,
-                                    related_name="referrals_made")
+    service = models.ForeignKey(
+        "referrals.Service", on_delete=models.PROTECT, related_name="referrals"
+    )
+    referred_by = models.ForeignKey(
+        "referrals.User", on_delete=models.PROTECT, related_name="referrals_made"
+    )
     # The pathway version the referral started on; later edits never reach it.
-    pathway_version = models.ForeignKey("pathways.PathwayVersion", on_delete=models.PROTECT,
-                                        related_name="referrals")
+    pathway_version = models.ForeignKey(
+        "pathways.PathwayVersion", on_delete=models.PROTECT, related_name="referrals"
+    )
 
     received_at = models.DateTimeField()
     # Clocks run from suspicion, not from receipt (NICE QS56 statement 3).
@@ -51,24 +55,29 @@ class Referral(models.Model):
     # Box 1 and the other triage inputs (DESIGN.md section 3).
     cancer_status = models.CharField(max_length=32, choices=choices(CancerStatus))
     primary_tumour = models.CharField(max_length=32, choices=choices(PrimaryTumour), blank=True)
-    haematological = models.CharField(max_length=16, choices=choices(Haematological),
-                                      default=Haematological.NO)
+    haematological = models.CharField(
+        max_length=16, choices=choices(Haematological), default=Haematological.NO
+    )
     pain_features = models.JSONField(default=list, blank=True)
     neuro_features = models.JSONField(default=list, blank=True)
-    imaging_findings = models.CharField(max_length=32, choices=choices(ImagingFindings),
-                                        default=ImagingFindings.NONE)
+    imaging_findings = models.CharField(
+        max_length=32, choices=choices(ImagingFindings), default=ImagingFindings.NONE
+    )
     known_spinal_metastases = models.BooleanField(default=False)
     back_pain = models.BooleanField(default=False)
     instability_signs = models.BooleanField(default=False)
-    movement_pain = models.CharField(max_length=16, choices=choices(MovementPain),
-                                     default=MovementPain.NONE)
+    movement_pain = models.CharField(
+        max_length=16, choices=choices(MovementPain), default=MovementPain.NONE
+    )
 
     # Key information the coordinator records (NG234 1.1.15).
     performance_status = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(4)], help_text="WHO 0-4"
     )
     frailty_score = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(9)],
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(9)],
         help_text="Clinical Frailty Scale 1-9",
     )
     ambulatory = models.BooleanField(null=True, blank=True)
@@ -88,8 +97,9 @@ class Referral(models.Model):
     )
     category_overridden_at = models.DateTimeField(null=True, blank=True)
 
-    status = models.CharField(max_length=32, choices=choices(ReferralStatus),
-                              default=ReferralStatus.RECEIVED)
+    status = models.CharField(
+        max_length=32, choices=choices(ReferralStatus), default=ReferralStatus.RECEIVED
+    )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         "referrals.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -106,8 +116,9 @@ class Referral(models.Model):
         indexes = [
             # The queue: a service's open referrals.
             models.Index(fields=["service", "status"], name="referral_service_status"),
-            models.Index(fields=["referring_organisation", "-received_at"],
-                         name="referral_org_received"),
+            models.Index(
+                fields=["referring_organisation", "-received_at"], name="referral_org_received"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

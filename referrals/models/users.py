@@ -19,7 +19,10 @@ ROLE_SCOPE: dict[Role, str] = {
 class User(AbstractUser):
     role = models.CharField(max_length=32, choices=choices(Role), blank=True)
     organisation = models.ForeignKey(
-        "referrals.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+        "referrals.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="users",
     )
     service = models.ForeignKey(

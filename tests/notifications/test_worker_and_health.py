@@ -39,11 +39,15 @@ def test_beat_and_a_real_worker_write_the_heartbeat(tmp_path):
     celery = [sys.executable, "-m", "celery", "-A", "mscc"]
     worker = subprocess.Popen(
         [*celery, "worker", "--pool=solo", "-Q", queue, "--loglevel=WARNING"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "worker.log", "w"),  # noqa: SIM115
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "worker.log", "w"),  # noqa: SIM115
     )
     beat = subprocess.Popen(
         [*celery, "beat", "--schedule", str(tmp_path / "beat-schedule"), "--loglevel=WARNING"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "beat.log", "w"),  # noqa: SIM115
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "beat.log", "w"),  # noqa: SIM115
     )
     try:
         deadline = time.monotonic() + 60

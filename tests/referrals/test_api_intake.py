@@ -14,8 +14,13 @@ URL = "/api/v1/referrals/"
 
 
 def _stored() -> tuple[int, int, int, int, int]:
-    return (Referral.objects.count(), Patient.objects.count(), Clock.objects.count(),
-            ClinicalEvent.objects.count(), IdempotencyRecord.objects.count())
+    return (
+        Referral.objects.count(),
+        Patient.objects.count(),
+        Clock.objects.count(),
+        ClinicalEvent.objects.count(),
+        IdempotencyRecord.objects.count(),
+    )
 
 
 def test_create_answers_category_clocks_and_prompts(world, api):
@@ -68,8 +73,9 @@ def test_imaging_already_showing_compression_starts_the_mri_clock_met(world, api
 
 
 def test_a_coordinator_may_log_a_phoned_in_referral_for_their_service(world, api):
-    response = api(world.coordinator).post(URL, referral_body(referring_organisation="WARD-A"),
-                                           format="json")
+    response = api(world.coordinator).post(
+        URL, referral_body(referring_organisation="WARD-A"), format="json"
+    )
     assert response.status_code == 201, response.data
 
 
@@ -82,8 +88,10 @@ def test_identity_mismatch_is_flagged_not_refused(world, api):
     assert response.json()["identity_check_required"] is True
     assert "date of birth" in response.json()["identity_check_note"]
     # The record held is not overwritten by the second referral's details.
-    assert str(Patient.objects.get(nhs_number=first["patient"]["nhs_number"])
-               .date_of_birth) == "1955-04-01"
+    assert (
+        str(Patient.objects.get(nhs_number=first["patient"]["nhs_number"]).date_of_birth)
+        == "1955-04-01"
+    )
     assert Patient.objects.count() == 1
 
 
@@ -100,14 +108,16 @@ BAD_INPUTS = [
     ("unknown imaging", {"imaging_findings": "fracture"}, ("imaging_findings",)),
     ("unknown movement pain", {"movement_pain": "agony"}, ("movement_pain",)),
     ("unknown sex", {"patient.sex": "x"}, ("patient", "sex")),
-    ("future date of birth", {"patient.date_of_birth": "2999-01-01"},
-     ("patient", "date_of_birth")),
+    ("future date of birth", {"patient.date_of_birth": "2999-01-01"}, ("patient", "date_of_birth")),
     ("bad postcode", {"patient.postcode": "NOT A CODE"}, ("patient", "postcode")),
     ("suspected_at in the future", {"suspected_at": "FUTURE"}, ("suspected_at",)),
     ("naive suspected_at", {"suspected_at": "2026-01-01T10:00:00"}, ("suspected_at",)),
     ("onset in the future", {"neuro_onset_at": "FUTURE"}, ("neuro_onset_at",)),
-    ("suspicion before onset", {"neuro_onset_at": "PAST2", "suspected_at": "PAST3"},
-     ("suspected_at",)),
+    (
+        "suspicion before onset",
+        {"neuro_onset_at": "PAST2", "suspected_at": "PAST3"},
+        ("suspected_at",),
+    ),
     ("unknown organisation", {"referring_organisation": "NOPE"}, ("referring_organisation",)),
     ("unknown service", {"service": "NOPE"}, ("service",)),
     ("service of another alliance", {"service": "B-MSCC"}, ("service",)),
@@ -122,8 +132,11 @@ BAD_INPUTS = [
 
 def _apply(body: dict, changes: dict) -> dict:
     now = timezone.now()
-    stand_ins = {"FUTURE": _future(2), "PAST2": (now - timedelta(hours=2)).isoformat(),
-                 "PAST3": (now - timedelta(hours=3)).isoformat()}
+    stand_ins = {
+        "FUTURE": _future(2),
+        "PAST2": (now - timedelta(hours=2)).isoformat(),
+        "PAST3": (now - timedelta(hours=3)).isoformat(),
+    }
     for path, value in changes.items():
         value = stand_ins.get(value, value) if isinstance(value, str) else value
         if "." in path:
@@ -134,8 +147,7 @@ def _apply(body: dict, changes: dict) -> dict:
     return body
 
 
-@pytest.mark.parametrize(("case", "changes", "field"), BAD_INPUTS,
-                         ids=[c[0] for c in BAD_INPUTS])
+@pytest.mark.parametrize(("case", "changes", "field"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
 def test_bad_input_is_a_400_naming_the_field_and_nothing_is_stored(
     world, api, case, changes, field
 ):
@@ -174,8 +186,9 @@ def test_oversized_body_is_a_413(world, api, settings):
 
 def test_referrer_naming_another_organisation_is_a_403_naming_the_field(world, api):
     before = _stored()
-    response = api(world.referrer).post(URL, referral_body(referring_organisation="GP-A2"),
-                                        format="json")
+    response = api(world.referrer).post(
+        URL, referral_body(referring_organisation="GP-A2"), format="json"
+    )
     assert response.status_code == 403
     assert "referring_organisation" in response.json()
     assert _stored() == before

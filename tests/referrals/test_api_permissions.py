@@ -8,32 +8,89 @@ from referrals.api.permissions import ACTION_ROLES
 from referrals.models import Referral
 from tests.conftest import referral_body
 
-USERS = ["anonymous", "referrer", "referrer_same_alliance", "referrer_other", "coordinator",
-         "senior", "coordinator_other", "lead", "admin"]
+USERS = [
+    "anonymous",
+    "referrer",
+    "referrer_same_alliance",
+    "referrer_other",
+    "coordinator",
+    "senior",
+    "coordinator_other",
+    "lead",
+    "admin",
+]
 
 # The referral under test is made by "referrer" (GP-A1) to A-MSCC.
 # Expected status for each endpoint and user.
 EXPECTED: dict[str, dict[str, int]] = {
-    "me": {u: 200 for u in USERS} | {"anonymous": 401},
-    "list": {"anonymous": 401, "referrer": 200, "referrer_same_alliance": 200,
-             "referrer_other": 200, "coordinator": 200, "senior": 200,
-             "coordinator_other": 200, "lead": 403, "admin": 403},
-    "create": {"anonymous": 401, "referrer": 201, "referrer_same_alliance": 403,
-               "referrer_other": 403, "coordinator": 201, "senior": 201,
-               "coordinator_other": 403, "lead": 403, "admin": 403},
-    "detail": {"anonymous": 401, "referrer": 200, "referrer_same_alliance": 404,
-               "referrer_other": 404, "coordinator": 200, "senior": 200,
-               "coordinator_other": 404, "lead": 403, "admin": 403},
-    "queue": {"anonymous": 401, "referrer": 403, "referrer_same_alliance": 403,
-              "referrer_other": 403, "coordinator": 200, "senior": 200,
-              "coordinator_other": 200, "lead": 403, "admin": 403},
-    "acknowledge": {"anonymous": 401, "referrer": 403, "referrer_same_alliance": 403,
-                    "referrer_other": 403, "coordinator": 200, "senior": 200,
-                    "coordinator_other": 404, "lead": 403, "admin": 403},
-    "category": {"anonymous": 401, "referrer": 403, "referrer_same_alliance": 403,
-                 "referrer_other": 403, "coordinator": 200, "senior": 200,
-                 "coordinator_other": 404, "lead": 403, "admin": 403},
-    "schema": {u: 200 for u in USERS},
+    "me": dict.fromkeys(USERS, 200) | {"anonymous": 401},
+    "list": {
+        "anonymous": 401,
+        "referrer": 200,
+        "referrer_same_alliance": 200,
+        "referrer_other": 200,
+        "coordinator": 200,
+        "senior": 200,
+        "coordinator_other": 200,
+        "lead": 403,
+        "admin": 403,
+    },
+    "create": {
+        "anonymous": 401,
+        "referrer": 201,
+        "referrer_same_alliance": 403,
+        "referrer_other": 403,
+        "coordinator": 201,
+        "senior": 201,
+        "coordinator_other": 403,
+        "lead": 403,
+        "admin": 403,
+    },
+    "detail": {
+        "anonymous": 401,
+        "referrer": 200,
+        "referrer_same_alliance": 404,
+        "referrer_other": 404,
+        "coordinator": 200,
+        "senior": 200,
+        "coordinator_other": 404,
+        "lead": 403,
+        "admin": 403,
+    },
+    "queue": {
+        "anonymous": 401,
+        "referrer": 403,
+        "referrer_same_alliance": 403,
+        "referrer_other": 403,
+        "coordinator": 200,
+        "senior": 200,
+        "coordinator_other": 200,
+        "lead": 403,
+        "admin": 403,
+    },
+    "acknowledge": {
+        "anonymous": 401,
+        "referrer": 403,
+        "referrer_same_alliance": 403,
+        "referrer_other": 403,
+        "coordinator": 200,
+        "senior": 200,
+        "coordinator_other": 404,
+        "lead": 403,
+        "admin": 403,
+    },
+    "category": {
+        "anonymous": 401,
+        "referrer": 403,
+        "referrer_same_alliance": 403,
+        "referrer_other": 403,
+        "coordinator": 200,
+        "senior": 200,
+        "coordinator_other": 404,
+        "lead": 403,
+        "admin": 403,
+    },
+    "schema": dict.fromkeys(USERS, 200),
 }
 
 
@@ -54,8 +111,11 @@ def _call(client, endpoint: str, referral: Referral):
     if endpoint == "acknowledge":
         return client.post(base + "acknowledge/")
     if endpoint == "category":
-        return client.post(base + "category/", {"category": "safety_net",
-                                                "reason": "Reviewed by phone"}, format="json")
+        return client.post(
+            base + "category/",
+            {"category": "safety_net", "reason": "Reviewed by phone"},
+            format="json",
+        )
     if endpoint == "schema":
         return client.get("/api/schema/")
     raise AssertionError(endpoint)
@@ -100,9 +160,7 @@ def test_every_action_has_its_roles_declared():
         view = pattern.callback.view_class
         if view.__name__ == "TokenView":
             continue
-        actions = getattr(view, "permission_actions", None) or {
-            "*": view.permission_action
-        }
+        actions = getattr(view, "permission_actions", None) or {"*": view.permission_action}
         for action in actions.values():
             assert action in ACTION_ROLES, (view, action)
 

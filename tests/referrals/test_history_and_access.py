@@ -30,8 +30,11 @@ def test_every_patient_data_view_is_recorded(world, api, make_referral):
     api(world.coordinator).get(f"/api/v1/referrals/{referral.pk}/")
     api(world.coordinator).get("/api/v1/queue/")
     api(world.referrer).get("/api/v1/referrals/")
-    rows = list(PatientDataAccess.objects.order_by("id").values_list("user__username", "view",
-                                                                     "referral_ids"))
+    rows = list(
+        PatientDataAccess.objects.order_by("id").values_list(
+            "user__username", "view", "referral_ids"
+        )
+    )
     assert rows == [
         ("coordinator", "api.referral.detail", [str(referral.pk)]),
         ("coordinator", "api.queue", [str(referral.pk)]),
@@ -61,9 +64,14 @@ def test_access_records_cannot_be_changed_or_deleted_through_the_orm(world, api,
 def test_access_records_cannot_be_changed_even_in_sql(world, api, make_referral):
     referral = make_referral()
     api(world.coordinator).get(f"/api/v1/referrals/{referral.pk}/")
-    for statement in ("UPDATE referrals_patientdataaccess SET view = 'x'",
-                      "DELETE FROM referrals_patientdataaccess"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
-                connection.cursor() as cursor:
+    for statement in (
+        "UPDATE referrals_patientdataaccess SET view = 'x'",
+        "DELETE FROM referrals_patientdataaccess",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(statement)
     assert PatientDataAccess.objects.get().view == "api.referral.detail"

@@ -60,8 +60,9 @@ def test_a_forbidden_body_stores_no_key(world, api):
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "tab\there"])
 def test_a_malformed_key_is_a_400(world, api, key):
-    response = api(world.referrer).post(URL, referral_body(), format="json",
-                                        HTTP_IDEMPOTENCY_KEY=key)
+    response = api(world.referrer).post(
+        URL, referral_body(), format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()
     assert Referral.objects.count() == 0

@@ -25,6 +25,7 @@ def test_invalid_numbers_say_why(value, why):
 
 def test_a_remainder_of_one_can_never_be_valid():
     # 10 * 1 = 10 -> check digit would be 10: no valid number.
-    stem = next(str(n) for n in range(100_000_000, 100_001_000)
-                if nhs_number.check_digit(str(n)) is None)
+    stem = next(
+        str(n) for n in range(100_000_000, 100_001_000) if nhs_number.check_digit(str(n)) is None
+    )
     assert all(not nhs_number.is_valid(stem + str(d)) for d in range(10))

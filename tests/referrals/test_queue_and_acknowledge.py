@@ -21,8 +21,12 @@ def _queue(api, user) -> list[dict]:
 
 def test_queue_orders_by_category_then_earliest_due_clock(world, api, make_referral):
     now = timezone.now()
-    safety = make_referral(cancer_status="current_or_past", neuro_features=[], back_pain=True,
-                           now=now - timedelta(hours=3))
+    safety = make_referral(
+        cancer_status="current_or_past",
+        neuro_features=[],
+        back_pain=True,
+        now=now - timedelta(hours=3),
+    )
     mets = make_referral(neuro_features=[], pain_features=["mechanical"], now=now)
     mscc_new = make_referral(now=now)
     # Suspected an hour before referral: its MRI clock is due sooner... but both
@@ -108,8 +112,11 @@ def test_category_override_needs_a_reason_and_moves_the_clocks(world, api, make_
     assert missing.status_code == 400
     assert "reason" in missing.json()
 
-    response = client.post(url, {"category": "suspected_mscc",
-                                 "reason": "New leg weakness on phone review"}, format="json")
+    response = client.post(
+        url,
+        {"category": "suspected_mscc", "reason": "New leg weakness on phone review"},
+        format="json",
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["category"] == "suspected_mscc"
@@ -120,8 +127,7 @@ def test_category_override_needs_a_reason_and_moves_the_clocks(world, api, make_
         by_status.setdefault(clock["status"], []).append((clock["kind"], clock["target_hours"]))
     # The week-long MRI clock and the advice clock are cancelled; the 24-hour
     # MRI clock runs from the same suspicion time.
-    assert sorted(by_status["cancelled"]) == [("acknowledgement", 4), ("advice", 24),
-                                             ("mri", 168)]
+    assert sorted(by_status["cancelled"]) == [("acknowledgement", 4), ("advice", 24), ("mri", 168)]
     assert sorted(by_status["running"]) == [("acknowledgement", 0.5), ("mri", 24)]
     mri = Clock.objects.get(referral=referral, kind="mri", status="running")
     assert mri.started_at == referral.suspected_at
@@ -131,7 +137,8 @@ def test_category_override_to_the_same_category_is_a_409(world, api, make_referr
     referral = make_referral()
     response = api(world.coordinator).post(
         f"/api/v1/referrals/{referral.pk}/category/",
-        {"category": "suspected_mscc", "reason": "x"}, format="json",
+        {"category": "suspected_mscc", "reason": "x"},
+        format="json",
     )
     assert response.status_code == 409
 
@@ -140,7 +147,8 @@ def test_unknown_category_is_a_400(world, api, make_referral):
     referral = make_referral()
     response = api(world.coordinator).post(
         f"/api/v1/referrals/{referral.pk}/category/",
-        {"category": "urgent", "reason": "x"}, format="json",
+        {"category": "urgent", "reason": "x"},
+        format="json",
     )
     assert response.status_code == 400
     assert "category" in response.json()
@@ -165,7 +173,8 @@ def test_two_coordinators_acknowledging_at_once_make_one_acknowledgement(world, 
         barrier.wait()
         try:
             statuses.append(
-                client.post(f"/api/v1/referrals/{referral.pk}/acknowledge/").status_code)
+                client.post(f"/api/v1/referrals/{referral.pk}/acknowledge/").status_code
+            )
         finally:
             connection.close()
 

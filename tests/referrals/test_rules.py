@@ -48,8 +48,11 @@ def test_imaging_showing_cord_compression_is_suspected_mscc_whatever_the_cancer_
 def test_imaging_showing_metastases_with_neuro_features_is_an_emergency(status):
     # Spinal metastases on imaging are metastatic cancer: with cord symptoms
     # this is the 1.3.2 emergency, never "refer for oncology" or "no action".
-    data = _in(cancer_status=status, imaging_findings=ImagingFindings.SPINAL_METASTASES,
-               neuro_features={NeuroFeature.GAIT})
+    data = _in(
+        cancer_status=status,
+        imaging_findings=ImagingFindings.SPINAL_METASTASES,
+        neuro_features={NeuroFeature.GAIT},
+    )
     assert categorise(data) == Category.SUSPECTED_MSCC
 
 
@@ -94,8 +97,9 @@ def test_no_or_mild_movement_pain_does_not_prompt_immobilisation(pain):
 
 
 def test_cord_compression_on_imaging_skips_the_mri_prompt():
-    data = _in(imaging_findings=ImagingFindings.CORD_COMPRESSION,
-               neuro_features={NeuroFeature.SENSORY})
+    data = _in(
+        imaging_findings=ImagingFindings.CORD_COMPRESSION, neuro_features={NeuroFeature.SENSORY}
+    )
     codes = _codes(data)
     assert "imaging_shows_compression" in codes
     assert "mri_within_24_hours" not in codes
@@ -111,8 +115,11 @@ def test_cord_compression_without_neuro_features_follows_1_8_7_not_1_8_1():
 
 def test_mscc_with_suspected_haematological_malignancy_still_gets_dexamethasone():
     # 1.8.6 (haematology advice first) is only for those WITHOUT neuro signs.
-    data = _in(neuro_features={NeuroFeature.LIMB_WEAKNESS},
-               haematological=Haematological.SUSPECTED, primary_tumour=PrimaryTumour.LYMPHOMA)
+    data = _in(
+        neuro_features={NeuroFeature.LIMB_WEAKNESS},
+        haematological=Haematological.SUSPECTED,
+        primary_tumour=PrimaryTumour.LYMPHOMA,
+    )
     codes = _codes(data)
     assert "dexamethasone_16mg" in codes
     assert "haematology_advice_before_steroids" not in codes
@@ -152,21 +159,27 @@ def test_imaging_already_showing_metastases_skips_the_one_week_mri_prompt():
         ({"pain_features": {PainFeature.SEVERE_UNREMITTING}}, "consider_steroids_severe_pain"),
         ({"movement_pain": MovementPain.SEVERE}, "consider_steroids_severe_pain"),
         ({"haematological": Haematological.CONFIRMED}, "haematological_dexamethasone"),
-        ({"haematological": Haematological.SUSPECTED,
-          "primary_tumour": PrimaryTumour.MYELOMA}, "haematology_advice_before_steroids"),
+        (
+            {"haematological": Haematological.SUSPECTED, "primary_tumour": PrimaryTumour.MYELOMA},
+            "haematology_advice_before_steroids",
+        ),
     ],
 )
 def test_steroid_advice_without_neuro_features(extra, expected):
-    data = _in(pain_features={PainFeature.MECHANICAL} | set(extra.pop("pain_features", ())),
-               **extra)
+    data = _in(
+        pain_features={PainFeature.MECHANICAL} | set(extra.pop("pain_features", ())), **extra
+    )
     codes = _codes(data)
     assert expected in codes
     assert "no_routine_steroids" not in codes
 
 
 def test_suspected_haematological_malignancy_gets_advice_before_steroids_even_with_severe_pain():
-    data = _in(pain_features={PainFeature.SEVERE_UNREMITTING},
-               haematological=Haematological.SUSPECTED, primary_tumour=PrimaryTumour.LYMPHOMA)
+    data = _in(
+        pain_features={PainFeature.SEVERE_UNREMITTING},
+        haematological=Haematological.SUSPECTED,
+        primary_tumour=PrimaryTumour.LYMPHOMA,
+    )
     codes = _codes(data)
     assert "haematology_advice_before_steroids" in codes  # 1.8.6
     assert "consider_steroids_severe_pain" not in codes
@@ -179,8 +192,9 @@ def test_bisphosphonates_for_myeloma_and_breast(tumour):
 
 
 def test_unknown_primary_prompts_biopsy():
-    codes = _codes(_in(pain_features={PainFeature.PROGRESSIVE},
-                       primary_tumour=PrimaryTumour.UNKNOWN_PRIMARY))
+    codes = _codes(
+        _in(pain_features={PainFeature.PROGRESSIVE}, primary_tumour=PrimaryTumour.UNKNOWN_PRIMARY)
+    )
     assert "biopsy_unknown_primary" in codes  # 1.11.2
 
 
@@ -238,8 +252,11 @@ def test_nothing_reported_is_no_action(status):
 
 def test_every_prompt_cites_a_recommendation_and_is_advice():
     samples = [
-        _in(neuro_features={NeuroFeature.GAIT}, instability_signs=True,
-            primary_tumour=PrimaryTumour.UNKNOWN_PRIMARY),
+        _in(
+            neuro_features={NeuroFeature.GAIT},
+            instability_signs=True,
+            primary_tumour=PrimaryTumour.UNKNOWN_PRIMARY,
+        ),
         _in(pain_features={PainFeature.SEVERE_UNREMITTING}, primary_tumour=PrimaryTumour.BREAST),
         _in(cancer_status=CancerStatus.NONE, neuro_features={NeuroFeature.GAIT}),
         _in(back_pain=True),

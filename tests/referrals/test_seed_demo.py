@@ -8,23 +8,40 @@ from notifications.models import Shift
 from pathways.models import PathwayVersion
 from referrals.models import Organisation, Referral, Service, User
 
-USERS = ["demo-referrer", "demo-referrer-2", "demo-coordinator", "demo-senior", "demo-lead",
-         "demo-admin"]
+USERS = [
+    "demo-referrer",
+    "demo-referrer-2",
+    "demo-coordinator",
+    "demo-senior",
+    "demo-lead",
+    "demo-admin",
+]
 
 
 def test_seed_demo_is_idempotent_and_makes_the_contract(db, monkeypatch):
     monkeypatch.setenv("MSCC_DEMO_PASSWORD", "a-demo-password")
     call_command("seed_demo")
-    counts = (User.objects.count(), Referral.objects.count(), Shift.objects.count(),
-              PathwayVersion.objects.count())
+    counts = (
+        User.objects.count(),
+        Referral.objects.count(),
+        Shift.objects.count(),
+        PathwayVersion.objects.count(),
+    )
     call_command("seed_demo")
-    assert (User.objects.count(), Referral.objects.count(), Shift.objects.count(),
-            PathwayVersion.objects.count()) == counts
+    assert (
+        User.objects.count(),
+        Referral.objects.count(),
+        Shift.objects.count(),
+        PathwayVersion.objects.count(),
+    ) == counts
 
     service = Service.objects.get(code="DEMO-MSCC")
     assert service.alliance.code == "DEMO"
     assert set(Organisation.objects.values_list("code", flat=True)) >= {
-        "DEMO-GP", "DEMO-GP2", "DEMO-WARD"}
+        "DEMO-GP",
+        "DEMO-GP2",
+        "DEMO-WARD",
+    }
     for username in USERS:
         assert User.objects.get(username=username).check_password("a-demo-password")
     assert User.objects.get(username="demo-referrer-2").organisation.code == "DEMO-GP2"

@@ -63,17 +63,24 @@ class Command(BaseCommand):
                 )[0]
                 for code, name, kind in ORGANISATIONS
             }
-            scopes = {"organisation": organisations, "service": {"DEMO-MSCC": service},
-                      "alliance": {"DEMO": alliance}}
+            scopes = {
+                "organisation": organisations,
+                "service": {"DEMO-MSCC": service},
+                "alliance": {"DEMO": alliance},
+            }
             users = {}
             for username, name, role, scope in USERS:
-                (field, code), = scope.items()
+                ((field, code),) = scope.items()
                 first, _, last = name.rpartition(" ")
                 user, _ = User.objects.update_or_create(
                     username=username,
-                    defaults={"role": role, "first_name": first, "last_name": last,
-                              "email": f"{username}@example.invalid",
-                              field: scopes[field][code]},
+                    defaults={
+                        "role": role,
+                        "first_name": first,
+                        "last_name": last,
+                        "email": f"{username}@example.invalid",
+                        field: scopes[field][code],
+                    },
                 )
                 user.set_password(password)
                 user.save(update_fields=["password"])
@@ -83,10 +90,12 @@ class Command(BaseCommand):
                 pathway_create_default(service=service, user=admin)
             shifts = self._rota(service, users["demo-coordinator"], users["demo-senior"])
             made = self._referrals(organisations, service, users)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo ready: alliance DEMO, service DEMO-MSCC, {len(USERS)} users, "
-            f"{shifts} new rota shifts, {made} new demo referrals."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: alliance DEMO, service DEMO-MSCC, {len(USERS)} users, "
+                f"{shifts} new rota shifts, {made} new demo referrals."
+            )
+        )
 
     def _rota(self, service: Service, coordinator: User, senior: User) -> int:
         """12-hour shifts from 08:00 today (UK time) for 30 days, both roles."""
@@ -98,7 +107,9 @@ class Command(BaseCommand):
                 ends = starts + timedelta(hours=SHIFT_HOURS)
                 for role, user in (("coordinator", coordinator), ("senior_clinician", senior)):
                     _, created = Shift.objects.get_or_create(
-                        service=service, role=role, starts_at=starts,
+                        service=service,
+                        role=role,
+                        starts_at=starts,
                         defaults={"ends_at": ends, "user": user},
                     )
                     made += created
@@ -106,16 +117,22 @@ class Command(BaseCommand):
         early = _local(start_day, 8) - timedelta(hours=SHIFT_HOURS)
         for role, user in (("coordinator", coordinator), ("senior_clinician", senior)):
             _, created = Shift.objects.get_or_create(
-                service=service, role=role, starts_at=early,
+                service=service,
+                role=role,
+                starts_at=early,
                 defaults={"ends_at": early + timedelta(hours=SHIFT_HOURS), "user": user},
             )
             made += created
         return made
 
-    def _referrals(self, organisations: dict[str, Organisation], service: Service,
-                   users: dict[str, User]) -> int:
-        referrer_for = {"DEMO-GP": "demo-referrer", "DEMO-GP2": "demo-referrer-2",
-                        "DEMO-WARD": "demo-ward"}
+    def _referrals(
+        self, organisations: dict[str, Organisation], service: Service, users: dict[str, User]
+    ) -> int:
+        referrer_for = {
+            "DEMO-GP": "demo-referrer",
+            "DEMO-GP2": "demo-referrer-2",
+            "DEMO-WARD": "demo-ward",
+        }
         now = timezone.now()
         made = 0
         for item in json.loads(FIXTURES.read_text()):
@@ -123,8 +140,11 @@ class Command(BaseCommand):
             if Patient.objects.filter(nhs_number=patient["nhs_number"]).exists():
                 continue
             patient["date_of_birth"] = date.fromisoformat(patient["date_of_birth"])
-            clinical = {k: v for k, v in item.items()
-                        if k not in ("_note", "hours_ago", "organisation", "patient")}
+            clinical = {
+                k: v
+                for k, v in item.items()
+                if k not in ("_note", "hours_ago", "organisation", "patient")
+            }
             received = now - timedelta(hours=item["hours_ago"])
             referral_create(
                 user=users[referrer_for[item["organisation"]]],
@@ -139,4 +159,4 @@ class Command(BaseCommand):
 
 
 def _local(day: date, hour: int) -> datetime:
-    return timezone.make_aware(datetime(day.year, day.month, day.day, hour % 24))
+    return datetime(day.year, day.month, day.day, hour % 24, tzinfo=timezone.get_current_timezone())
