@@ -39,7 +39,7 @@ class AllianceAdmin(SimpleHistoryAdmin):
 
 @admin.register(Service)
 class ServiceAdmin(SimpleHistoryAdmin):
-    list_display = ("code", "name", "alliance")
+    list_display = ("code", "name", "alliance", "coordinator_phone")
     list_filter = ("alliance",)
     search_fields = ("code", "name")
 

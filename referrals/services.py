@@ -133,6 +133,20 @@ def referral_create(
     return referral
 
 
+def referral_create_from_input(*, user: User, now: datetime, data: dict[str, Any]) -> Referral:
+    """``referral_create`` from ReferralCreateInput's validated data (the API
+    and the referral page both validate with it)."""
+    fields = dict(data)
+    return referral_create(
+        user=user,
+        now=now,
+        organisation=fields.pop("referring_organisation"),
+        service=fields.pop("service"),
+        patient=PatientDetails(**fields.pop("patient")),
+        clinical=fields,
+    )
+
+
 def _locked(referral_id: Any) -> Referral:
     # Row lock: two coordinators acting at once are served one after the other,
     # and the second sees what the first did.

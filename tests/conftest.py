@@ -64,7 +64,9 @@ class World:
     def __init__(self) -> None:
         self.alliance = Alliance.objects.create(code="A", name="Alliance A")
         self.other_alliance = Alliance.objects.create(code="B", name="Alliance B")
-        self.service = Service.objects.create(code="A-MSCC", name="A MSCC", alliance=self.alliance)
+        self.service = Service.objects.create(
+            code="A-MSCC", name="A MSCC", alliance=self.alliance, coordinator_phone="01632 960 001"
+        )
         self.other_service = Service.objects.create(
             code="B-MSCC", name="B MSCC", alliance=self.other_alliance
         )

@@ -123,14 +123,8 @@ class ReferralListCreateView(APIView):
         serializer.is_valid(raise_exception=True)
 
         def create() -> Response:
-            data = dict(serializer.validated_data)
-            referral = services.referral_create(
-                user=request.user,
-                now=now,
-                organisation=data.pop("referring_organisation"),
-                service=data.pop("service"),
-                patient=services.PatientDetails(**data.pop("patient")),
-                clinical=data,
+            referral = services.referral_create_from_input(
+                user=request.user, now=now, data=serializer.validated_data
             )
             referral = (
                 selectors.referral_detail(user=request.user)

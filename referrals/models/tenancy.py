@@ -28,6 +28,8 @@ class Service(models.Model):
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=200)
     alliance = models.ForeignKey(Alliance, on_delete=models.PROTECT, related_name="services")
+    # The 24/7 number referrers are told to ring for an emergency (NG234 1.3.2).
+    coordinator_phone = models.CharField(max_length=32, blank=True)
     history = HistoricalRecords()
 
     def __str__(self) -> str:

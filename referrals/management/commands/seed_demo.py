@@ -55,7 +55,13 @@ class Command(BaseCommand):
                 code="DEMO", defaults={"name": "Demo Cancer Alliance", "population": 2_700_000}
             )
             service, _ = Service.objects.update_or_create(
-                code="DEMO-MSCC", defaults={"name": "Demo MSCC Service", "alliance": alliance}
+                code="DEMO-MSCC",
+                # 01632 960xxx is Ofcom's range reserved for drama: never a real line.
+                defaults={
+                    "name": "Demo MSCC Service",
+                    "alliance": alliance,
+                    "coordinator_phone": "01632 960 000",
+                },
             )
             organisations = {
                 code: Organisation.objects.update_or_create(

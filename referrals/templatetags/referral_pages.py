@@ -1,0 +1,169 @@
+"""Template helpers for the referral pages: form inputs with their labels,
+hints and errors; code labels; UK times; the stopped-worker banner."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django import template
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from notifications.selectors import heartbeat_age_seconds, heartbeat_is_stale
+from referrals.api.permissions import ACTION_ROLES
+from referrals.forms import LABELS
+
+register = template.Library()
+
+# Day, date, 24-hour time and GMT/BST: unambiguous at 3 a.m. on the night
+# the clocks change.
+WHEN_FORMAT = "D j M Y, H:i T"
+
+
+@register.filter
+def when(value: datetime | None) -> str:
+    """A time in UK local time, or a dash when there is none."""
+    if value is None:
+        return "—"
+    return date_format(timezone.localtime(value), WHEN_FORMAT)
+
+
+@register.filter
+def code_label(code: Any, kind: str) -> str:
+    """The human wording of a code (``{{ referral.sex|code_label:"sex" }}``)."""
+    if code is None or code == "":
+        return "—"
+    return LABELS.get(kind, {}).get(str(code), str(code).replace("_", " "))
+
+
+@register.filter
+def yes_no(value: bool | None) -> str:
+    if value is None:
+        return "Not known"
+    return "Yes" if value else "No"
+
+
+def _choices(choices: str | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    if isinstance(choices, str):
+        return list(LABELS[choices].items())
+    return list(choices)
+
+
+def _field(
+    context: template.Context, name: str, label: str, hint: str = "", **extra: Any
+) -> dict[str, Any]:
+    values = context.get("values") or {}
+    errors = (context.get("errors") or {}).get(name, [])
+    return {
+        "name": name,
+        "id": f"f-{name}",
+        "label": label,
+        "hint": hint,
+        "value": values.get(name, ""),
+        "errors": errors,
+        **extra,
+    }
+
+
+@register.inclusion_tag("referrals/fields/input.html", takes_context=True)
+def input_field(
+    context: template.Context,
+    name: str,
+    label: str,
+    hint: str = "",
+    type: str = "text",
+    required: bool = False,
+    autocomplete: str = "off",
+    inputmode: str = "",
+    width: str = "",
+) -> dict[str, Any]:
+    return _field(
+        context,
+        name,
+        label,
+        hint,
+        type=type,
+        required=required,
+        autocomplete=autocomplete,
+        inputmode=inputmode,
+        width=width,
+    )
+
+
+@register.inclusion_tag("referrals/fields/textarea.html", takes_context=True)
+def textarea_field(
+    context: template.Context, name: str, label: str, hint: str = "", rows: int = 3
+) -> dict[str, Any]:
+    return _field(context, name, label, hint, rows=rows)
+
+
+@register.inclusion_tag("referrals/fields/select.html", takes_context=True)
+def select_field(
+    context: template.Context,
+    name: str,
+    label: str,
+    choices: str | Iterable[tuple[str, str]],
+    hint: str = "",
+    blank: str = "",
+    required: bool = False,
+) -> dict[str, Any]:
+    return _field(
+        context, name, label, hint, choices=_choices(choices), blank=blank, required=required
+    )
+
+
+@register.inclusion_tag("referrals/fields/radios.html", takes_context=True)
+def radio_field(
+    context: template.Context,
+    name: str,
+    label: str,
+    choices: str | Iterable[tuple[str, str]],
+    hint: str = "",
+    required: bool = False,
+    inline: bool = False,
+) -> dict[str, Any]:
+    return _field(
+        context, name, label, hint, choices=_choices(choices), required=required, inline=inline
+    )
+
+
+@register.inclusion_tag("referrals/fields/checkboxes.html", takes_context=True)
+def checkboxes_field(
+    context: template.Context,
+    name: str,
+    label: str,
+    choices: str | Iterable[tuple[str, str]],
+    hint: str = "",
+) -> dict[str, Any]:
+    field = _field(context, name, label, hint, choices=_choices(choices))
+    field["value"] = [str(v) for v in field["value"] or []]
+    return field
+
+
+@register.inclusion_tag("referrals/fields/checkbox.html", takes_context=True)
+def checkbox_field(
+    context: template.Context, name: str, label: str, hint: str = ""
+) -> dict[str, Any]:
+    return _field(context, name, label, hint)
+
+
+@register.inclusion_tag("referrals/heartbeat_banner.html", takes_context=True)
+def heartbeat_banner(context: template.Context, oob: bool = False) -> dict[str, Any]:
+    """The warning every coordinator page carries while the background worker
+    is silent: escalations may not be running, so the queue must be watched by
+    hand (DESIGN.md section 5, the dead-man's switch)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    shown = bool(user and user.is_authenticated and user.role in ACTION_ROLES["queue"])
+    stale, minutes = False, None
+    if shown:
+        age = heartbeat_age_seconds(name="worker", now=timezone.now())
+        stale = heartbeat_is_stale(age)
+        minutes = None if age is None else int(age // 60)
+    return {"shown": shown, "stale": stale, "minutes": minutes, "oob": oob}
+
+
+@register.filter
+def may(user: Any, action: str) -> bool:
+    """Whether the user's role may do ``action`` (the API's permission table)."""
+    return bool(user and user.is_authenticated and user.role in ACTION_ROLES[action])
