@@ -94,9 +94,15 @@ class Clock(models.Model):
             ),
         ]
         indexes = [
-            # The sweep and the queue read running clocks by due time.
+            # The sweep reads running clocks by due time.
             models.Index(
                 fields=["due_at"], condition=models.Q(status="running"), name="clock_running_due"
+            ),
+            # The queue reads each referral's earliest running clock.
+            models.Index(
+                fields=["referral", "due_at"],
+                condition=models.Q(status="running"),
+                name="clock_referral_running_due",
             ),
         ]
 

@@ -8,7 +8,19 @@ service's; alliance leads and service admins no patient-level data at all.
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, F, IntegerField, Min, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 
 from pathways import clock_rules
 from pathways.codes import ClockStatus
@@ -40,10 +52,20 @@ def referrals_visible_to(user: User) -> QuerySet[Referral]:
     return referrals.none()
 
 
+def _clocks_by_due() -> Prefetch:
+    return Prefetch("clocks", queryset=Clock.objects.order_by("due_at"))
+
+
 def _with_display_relations(qs: QuerySet[Referral]) -> QuerySet[Referral]:
     return qs.select_related("patient", "referring_organisation", "service").prefetch_related(
-        Prefetch("clocks", queryset=Clock.objects.order_by("due_at"))
+        _clocks_by_due()
     )
+
+
+def referral_load_clocks_and_events(referral: Referral) -> None:
+    """Load a referral's clocks and events in place (two queries), for a
+    referral whose other relations are already in memory."""
+    prefetch_related_objects([referral], _clocks_by_due(), "events__recorded_by")
 
 
 def referral_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Referral]:
@@ -80,13 +102,17 @@ def queue_for(*, user: User) -> QuerySet[Referral]:
         *[When(category=c.value, then=Value(rank)) for c, rank in CATEGORY_URGENCY.items()],
         output_field=IntegerField(),
     )
+    # A correlated subquery on the (referral, due_at) index of running clocks,
+    # rather than a join and GROUP BY over every open referral's clocks.
+    next_due = (
+        Clock.objects.filter(referral=OuterRef("pk"), status=ClockStatus.RUNNING)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
     qs = (
         referrals_visible_to(user)
         .exclude(status__in=[s.value for s in TERMINAL_STATUSES])
-        .annotate(
-            urgency=urgency,
-            next_due_at=Min("clocks__due_at", filter=Q(clocks__status=ClockStatus.RUNNING)),
-        )
+        .annotate(urgency=urgency, next_due_at=Subquery(next_due))
         .order_by("urgency", F("next_due_at").asc(nulls_last=True), "received_at")
     )
     return _with_display_relations(qs)

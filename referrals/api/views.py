@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -123,15 +124,15 @@ class ReferralListCreateView(APIView):
         serializer.is_valid(raise_exception=True)
 
         def create() -> Response:
-            referral = services.referral_create_from_input(
-                user=request.user, now=now, data=serializer.validated_data
-            )
-            referral = (
-                selectors.referral_detail(user=request.user)
-                .select_related("pathway_version")
-                .get(pk=referral.pk)
-            )
-            _record_access(request, "api.referral.create", [referral])
+            # One transaction (one commit) for the referral and its access record.
+            with transaction.atomic():
+                referral = services.referral_create_from_input(
+                    user=request.user, now=now, data=serializer.validated_data
+                )
+                _record_access(request, "api.referral.create", [referral])
+            # The new referral's relations are already in memory; load only
+            # its clocks and (no) events rather than fetching it all again.
+            selectors.referral_load_clocks_and_events(referral)
             body = ReferralDetailOutput(referral, context={"now": now}).data
             return Response(body, status=status.HTTP_201_CREATED)
 
