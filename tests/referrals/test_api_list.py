@@ -51,3 +51,36 @@ def test_list_is_paginated(world, api, make_referral):
     assert body["count"] == 3
     assert len(body["results"]) == 2
     assert body["next"]
+
+
+def test_hand_built_summary_is_exactly_the_declared_fields(world, make_referral, api):
+    from referrals.api.serializers import ReferralSummaryFields, ReferralSummaryOutput
+    from referrals.selectors import referral_list
+
+    plain = make_referral(neuro_features=[], pain_features=["nocturnal"])
+    acknowledged = make_referral(now=timezone.now() - timedelta(hours=2))
+    api(world.coordinator).post(f"/api/v1/referrals/{acknowledged.pk}/acknowledge/")
+    Referral.objects.filter(pk=plain.pk).update(identity_check_required=True)
+    context = {"now": timezone.now()}
+    referrals = list(referral_list(user=world.coordinator))
+    fast = ReferralSummaryOutput(referrals, many=True, context=context).data
+    generic = ReferralSummaryFields(referrals, many=True, context=context).data
+    assert [dict(r) for r in fast] == [dict(r) for r in generic]
+    assert list(fast[0]) == list(ReferralSummaryFields().fields)
+
+
+def test_hand_built_clock_is_exactly_the_declared_fields(world, make_referral, api):
+    from rest_framework import serializers
+
+    from referrals.api.serializers import ClockOutput
+    from referrals.selectors import clock_view
+
+    referral = make_referral(now=timezone.now() - timedelta(hours=2))
+    api(world.coordinator).post(f"/api/v1/referrals/{referral.pk}/acknowledge/")
+    now = timezone.now()
+    output = ClockOutput()
+    for clock in referral.clocks.all():  # one met late, one running
+        view = clock_view(clock, now)
+        generic = serializers.Serializer.to_representation(output, view)
+        assert output.to_representation(view) == dict(generic)
+        assert list(output.to_representation(view)) == list(output.fields)
