@@ -41,6 +41,8 @@ class EventKind(StrEnum):
     ADMITTED = "admitted"
     DISCHARGED = "discharged"
     DIED = "died"
+    # Withdraws an earlier event recorded by mistake (added to DESIGN.md's list).
+    ENTERED_IN_ERROR = "entered_in_error"
 
 
 class ClockAnchor(StrEnum):
@@ -48,3 +50,15 @@ class ClockAnchor(StrEnum):
 
     REFERRAL_RECEIVED = "referral_received"
     SUSPECTED = "suspected"
+
+
+class MdtDecisionKind(StrEnum):
+    RADIOTHERAPY = "radiotherapy"
+    SURGERY = "surgery"
+    BOTH = "both"
+    SUPPORTIVE_CARE = "supportive_care"
+
+
+class ScoreKind(StrEnum):
+    SINS = "sins"
+    TOKUHASHI = "tokuhashi"

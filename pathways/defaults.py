@@ -26,6 +26,11 @@ class DefaultClock:
     reference: str
     warning_fractions: tuple[float, ...] = (0.5, 0.25)
 
+    @property
+    def ng234_target(self) -> timedelta | None:
+        """NG234's own target; None for a local standard (acknowledgement)."""
+        return None if self.kind == ClockKind.ACKNOWLEDGEMENT else self.target
+
 
 NG234_DEFAULT_CLOCKS: tuple[DefaultClock, ...] = (
     # Acknowledgement is a local standard; 30 minutes for the emergency.

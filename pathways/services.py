@@ -8,6 +8,7 @@ coordinators acting at once cannot both stop or start the same clock.
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from pathways import clock_rules
@@ -20,7 +21,14 @@ from referrals.models import Referral, Service, User
 @transaction.atomic
 def pathway_create_default(*, service: Service, user: User | None = None) -> PathwayVersion:
     """Version 1 of a service's pathway, with NG234's default clocks."""
-    version = PathwayVersion(service=service, number=1, created_by=user, note="NG234 defaults")
+    version = PathwayVersion(
+        service=service,
+        number=1,
+        created_by=user,
+        note="NG234 defaults",
+        published_at=timezone.now(),
+        published_by=user,
+    )
     version._history_user = user  # type: ignore[attr-defined]
     version.save()
     bulk_create_with_history(
@@ -34,6 +42,7 @@ def pathway_create_default(*, service: Service, user: User | None = None) -> Pat
                 target=d.target,
                 warning_fractions=list(d.warning_fractions),
                 reference=d.reference,
+                ng234_target=d.ng234_target,
             )
             for d in NG234_DEFAULT_CLOCKS
         ],

@@ -100,6 +100,11 @@ class Referral(models.Model):
     status = models.CharField(
         max_length=32, choices=choices(ReferralStatus), default=ReferralStatus.RECEIVED
     )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    # Why it moved to its current state (required for the terminal states).
+    status_reason = models.TextField(blank=True)
+    # Where a redirected referral went (another service or pathway).
+    redirected_to = models.CharField(max_length=200, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         "referrals.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -1,0 +1,80 @@
+"""Clocks: one per standard per referral, with its stored due time."""
+
+import uuid
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from pathways.codes import ClockKind, ClockStatus
+from referrals.codes import choices
+
+
+class Clock(models.Model):
+    """A running or stopped clock on one referral. ``due_at`` is a stored column:
+    the queue orders by it and the escalation sweep selects on it. Start, stop
+    and due times are never recomputed from a changed definition."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.PROTECT, related_name="clocks"
+    )
+    definition = models.ForeignKey(
+        "pathways.ClockDefinition", on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=32, choices=choices(ClockKind))
+    target = models.DurationField()
+    reference = models.CharField(max_length=64)
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    # Stored states are running, met, met_late and cancelled; "breached" is
+    # read from due_at and now (pathways/clock_rules.py), so it shows at once.
+    status = models.CharField(
+        max_length=16, choices=choices(ClockStatus), default=ClockStatus.RUNNING
+    )
+    stop_reason = models.TextField(blank=True)
+    # The events that started and stopped it, so that an event entered in
+    # error can be undone exactly.
+    started_by_event = models.ForeignKey(
+        "pathways.ClinicalEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    stopped_by_event = models.ForeignKey(
+        "pathways.ClinicalEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # "Not appropriate" (e.g. the patient declined MRI, or is too unwell):
+    # out of the QS56 denominator in reports, with the reason kept.
+    not_appropriate = models.BooleanField(default=False)
+    not_appropriate_reason = models.TextField(blank=True)
+    not_appropriate_by = models.ForeignKey(
+        "referrals.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    not_appropriate_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            # At most one running clock of a kind per referral.
+            models.UniqueConstraint(
+                fields=["referral", "kind"],
+                condition=models.Q(status="running"),
+                name="clock_one_running_per_kind",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(due_at__gt=models.F("started_at")), name="clock_due_after_start"
+            ),
+        ]
+        indexes = [
+            # The sweep reads running clocks by due time.
+            models.Index(
+                fields=["due_at"], condition=models.Q(status="running"), name="clock_running_due"
+            ),
+            # The queue reads each referral's earliest running clock.
+            models.Index(
+                fields=["referral", "due_at"],
+                condition=models.Q(status="running"),
+                name="clock_referral_running_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} clock of {self.referral_id}"
