@@ -1,4 +1,4 @@
-"""Writes for pathways: versions, clocks and clinical events.
+"""Clocks: started at intake and by events, stopped, cancelled.
 
 Every write that touches a referral's clocks runs inside the caller's
 transaction with the referral row locked (see referrals/services.py), so two
@@ -7,49 +7,13 @@ coordinators acting at once cannot both stop or start the same clock.
 
 from datetime import datetime
 
-from django.db import transaction
-from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from pathways import clock_rules
 from pathways.codes import ClockAnchor, ClockStatus
-from pathways.defaults import INTAKE_ANCHORS, NG234_DEFAULT_CLOCKS
-from pathways.models import ClinicalEvent, Clock, ClockDefinition, PathwayVersion
-from referrals.models import Referral, Service, User
-
-
-@transaction.atomic
-def pathway_create_default(*, service: Service, user: User | None = None) -> PathwayVersion:
-    """Version 1 of a service's pathway, with NG234's default clocks."""
-    version = PathwayVersion(
-        service=service,
-        number=1,
-        created_by=user,
-        note="NG234 defaults",
-        published_at=timezone.now(),
-        published_by=user,
-    )
-    version._history_user = user  # type: ignore[attr-defined]
-    version.save()
-    bulk_create_with_history(
-        [
-            ClockDefinition(
-                version=version,
-                kind=d.kind,
-                categories=list(d.categories),
-                start_event=d.start_event,
-                stop_event=d.stop_event,
-                target=d.target,
-                warning_fractions=list(d.warning_fractions),
-                reference=d.reference,
-                ng234_target=d.ng234_target,
-            )
-            for d in NG234_DEFAULT_CLOCKS
-        ],
-        ClockDefinition,
-        default_user=user,
-    )
-    return version
+from pathways.defaults import INTAKE_ANCHORS
+from pathways.models import ClinicalEvent, Clock, ClockDefinition
+from referrals.models import Referral, User
 
 
 def _definitions_for(referral: Referral) -> list[ClockDefinition]:
