@@ -1,4 +1,5 @@
-from pathways.models import PathwayVersion
+from pathways.codes import EventKind
+from pathways.models import ClinicalEvent, PathwayVersion
 from referrals.models import Service
 
 
@@ -10,4 +11,13 @@ def pathway_version_current(*, service: Service) -> PathwayVersion | None:
         .prefetch_related("clock_definitions")
         .order_by("-number")
         .first()
+    )
+
+
+def active_event_kinds(events: list[ClinicalEvent]) -> frozenset[str]:
+    """The kinds of the events in ``events`` that stand (not withdrawn as
+    entered in error)."""
+    withdrawn = {e.corrects_id for e in events if e.kind == EventKind.ENTERED_IN_ERROR}
+    return frozenset(
+        e.kind for e in events if e.kind != EventKind.ENTERED_IN_ERROR and e.pk not in withdrawn
     )

@@ -23,8 +23,10 @@ from django.db.models import (
 )
 
 from pathways import clock_rules
+from pathways.advice import Progress, advice_for
 from pathways.codes import ClockStatus
 from pathways.models import Clock
+from pathways.selectors import active_event_kinds
 from referrals import rules
 from referrals.codes import (
     CATEGORY_URGENCY,
@@ -65,7 +67,9 @@ def _with_display_relations(qs: QuerySet[Referral]) -> QuerySet[Referral]:
 def referral_load_clocks_and_events(referral: Referral) -> None:
     """Load a referral's clocks and events in place (two queries), for a
     referral whose other relations are already in memory."""
-    prefetch_related_objects([referral], _clocks_by_due(), "events__recorded_by")
+    prefetch_related_objects(
+        [referral], _clocks_by_due(), "events__recorded_by", "mdt_decisions__recorded_by"
+    )
 
 
 def referral_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Referral]:
@@ -90,7 +94,7 @@ def referral_list(*, user: User, filters: dict[str, Any] | None = None) -> Query
 def referral_detail(*, user: User) -> QuerySet[Referral]:
     """The scoped queryset to fetch one referral from (another's is a 404)."""
     return _with_display_relations(referrals_visible_to(user)).prefetch_related(
-        "events__recorded_by"
+        "events__recorded_by", "mdt_decisions__recorded_by"
     )
 
 
@@ -133,9 +137,22 @@ def triage_input_for(referral: Referral) -> rules.TriageInput:
     )
 
 
+def referral_progress(referral: Referral) -> Progress:
+    """What has happened to the patient, for the advice (events prefetched)."""
+    events = list(referral.events.all())
+    decisions = list(referral.mdt_decisions.all())
+    return Progress(
+        events=active_event_kinds(events),
+        high_risk_of_side_effects=bool(decisions) and decisions[-1].high_risk_of_side_effects,
+    )
+
+
 def referral_prompts(referral: Referral) -> list[rules.Prompt]:
-    """The advice that applies now, for the referral's current category."""
-    return rules.prompts_for(triage_input_for(referral), Category(referral.category))
+    """The advice that applies now: the referral's current category, adjusted
+    for the events recorded since (pathways/advice.py)."""
+    return advice_for(
+        triage_input_for(referral), Category(referral.category), referral_progress(referral)
+    )
 
 
 def clock_view(clock: Clock, now: datetime) -> dict[str, Any]:
@@ -152,6 +169,8 @@ def clock_view(clock: Clock, now: datetime) -> dict[str, Any]:
         "target_hours": clock.target.total_seconds() / 3600,
         "reference": clock.reference,
         "stop_reason": clock.stop_reason,
+        "not_appropriate": clock.not_appropriate,
+        "not_appropriate_reason": clock.not_appropriate_reason,
         "seconds_left": int(clock_rules.remaining(clock.due_at, now).total_seconds())
         if running
         else None,

@@ -9,17 +9,27 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from mscc.errors import Conflict, DomainError, Forbidden
-from pathways.codes import EventKind
+from pathways.codes import ClockStatus, EventKind
+from pathways.models import ClinicalEvent
 from pathways.selectors import pathway_version_current
-from pathways.services import clocks_apply_category, clocks_start_at_intake, event_record
+from pathways.services import (
+    clock_cancel,
+    clocks_apply_category,
+    clocks_start_at_intake,
+    event_record,
+    event_time_checked,
+    referral_event_record,
+    referral_event_withdraw,
+)
 from referrals import rules
 from referrals.codes import TERMINAL_STATUSES, Category, ReferralStatus, Role
 from referrals.models import Organisation, Patient, PatientDataAccess, Referral, Service, User
 from referrals.selectors import triage_input_for
-from referrals.transitions import transition_problem
+from referrals.transitions import missing_fields, transition_problem
 
 
 @dataclass(frozen=True)
@@ -154,8 +164,12 @@ def _locked(referral_id: Any) -> Referral:
 
 
 @transaction.atomic
-def referral_acknowledge(*, referral: Referral, user: User, now: datetime) -> Referral:
-    """The coordinator has seen the referral: stop the acknowledgement clock."""
+def referral_acknowledge(
+    *, referral: Referral, user: User, now: datetime, at: datetime | None = None
+) -> Referral:
+    """The coordinator has seen the referral: stop the acknowledgement clock.
+    ``at`` is when (defaults to now; earlier when recorded after the fact)."""
+    at = now if at is None else event_time_checked(at, now)
     referral = _locked(referral.pk)
     if referral.acknowledged_at is not None:
         who = referral.acknowledged_by.get_full_name() or referral.acknowledged_by.username
@@ -166,12 +180,116 @@ def referral_acknowledge(*, referral: Referral, user: User, now: datetime) -> Re
     problem = transition_problem(referral.status, ReferralStatus.TRIAGED)
     if problem:
         raise Conflict(problem, code="invalid_transition")
-    event_record(referral=referral, kind=EventKind.ACKNOWLEDGED, occurred_at=now, user=user)
+    event_record(referral=referral, kind=EventKind.ACKNOWLEDGED, occurred_at=at, user=user)
     referral.status = ReferralStatus.TRIAGED
-    referral.acknowledged_at = now
+    referral.status_changed_at = now
+    referral.acknowledged_at = at
     referral.acknowledged_by = user
     referral._history_user = user  # type: ignore[attr-defined]
-    referral.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    referral.save(
+        update_fields=["status", "status_changed_at", "acknowledged_at", "acknowledged_by"]
+    )
+    return referral
+
+
+def referral_event_add(
+    *,
+    referral: Referral,
+    user: User,
+    now: datetime,
+    kind: str,
+    occurred_at: datetime,
+    details: str = "",
+    corrects: Any = None,
+) -> ClinicalEvent:
+    """Any clinical event of DESIGN.md section 8, routed to the service that
+    owns it: acknowledgement moves the referral on; entered_in_error withdraws
+    an earlier event; the rest move the clocks."""
+    if kind == EventKind.ACKNOWLEDGED:
+        referral = referral_acknowledge(referral=referral, user=user, now=now, at=occurred_at)
+        return referral.events.filter(kind=kind).latest("recorded_at")
+    if kind == EventKind.ENTERED_IN_ERROR:
+        if corrects is None:
+            raise DomainError("Name the event entered in error.", field="corrects")
+        return referral_event_withdraw(
+            referral=referral, event_id=corrects, reason=details, user=user, now=now
+        )
+    return referral_event_record(
+        referral=referral,
+        kind=kind,
+        occurred_at=occurred_at,
+        user=user,
+        now=now,
+        details=details,
+    )
+
+
+@transaction.atomic
+def referral_status_change(
+    *,
+    referral: Referral,
+    user: User,
+    now: datetime,
+    status: str,
+    reason: str = "",
+    redirected_to: str = "",
+    occurred_at: datetime | None = None,
+) -> Referral:
+    """Move a referral along the state map (referrals/transitions.py), with
+    the fields the move needs. A move to a terminal state cancels the clocks
+    still running; "died" is recorded as the clinical event it is."""
+    target = ReferralStatus(status)
+    if target == ReferralStatus.TRIAGED:
+        return referral_acknowledge(referral=referral, user=user, now=now)
+    reason, redirected_to = reason.strip(), redirected_to.strip()
+    missing = missing_fields(
+        target, {"reason": reason, "redirected_to": redirected_to, "occurred_at": occurred_at}
+    )
+    if missing:
+        raise ValidationError({name: [why] for name, why in missing.items()})
+    if target == ReferralStatus.DIED and occurred_at is not None:  # missing_fields checked it
+        referral_event_record(
+            referral=referral,
+            kind=EventKind.DIED,
+            occurred_at=occurred_at,
+            user=user,
+            now=now,
+            details=reason,
+        )
+        return Referral.objects.get(pk=referral.pk)
+    referral = _locked(referral.pk)
+    problem = transition_problem(referral.status, target)
+    if problem:
+        raise Conflict(problem, code="invalid_transition")
+    if (
+        target == ReferralStatus.CLOSED_NOT_MSCC
+        and not referral.events.filter(
+            kind=EventKind.MSCC_RULED_OUT, correction__isnull=True
+        ).exists()
+    ):
+        # Closing as not MSCC says MSCC was ruled out: record it, so the
+        # clocks and the advice (stop dexamethasone, 1.8.2) follow.
+        event_record(
+            referral=referral,
+            kind=EventKind.MSCC_RULED_OUT,
+            occurred_at=now,
+            user=user,
+            details=reason,
+        )
+    if target in TERMINAL_STATUSES:
+        for clock in referral.clocks.filter(status=ClockStatus.RUNNING):
+            clock_cancel(
+                clock=clock,
+                at=now,
+                user=user,
+                reason=f"Referral {target.value.replace('_', ' ')}: {reason}",
+            )
+    referral.status = target
+    referral.status_changed_at = now
+    referral.status_reason = reason
+    referral.redirected_to = redirected_to
+    referral._history_user = user  # type: ignore[attr-defined]
+    referral.save(update_fields=["status", "status_changed_at", "status_reason", "redirected_to"])
     return referral
 
 

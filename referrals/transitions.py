@@ -38,3 +38,22 @@ def transition_problem(current: str, target: str) -> str | None:
             f"(allowed: {allowed})."
         )
     return None
+
+
+# What each move needs besides the target state (the status API names them).
+REQUIRED_FIELDS: dict[ReferralStatus, tuple[str, ...]] = {
+    S.CLOSED: ("reason",),
+    S.CLOSED_NOT_MSCC: ("reason",),
+    S.REDIRECTED: ("reason", "redirected_to"),
+    S.WITHDRAWN: ("reason",),
+    S.DIED: ("occurred_at",),
+}
+
+
+def missing_fields(target: str, given: dict[str, object]) -> dict[str, str]:
+    """The fields a move to ``target`` needs that ``given`` lacks, with why."""
+    return {
+        name: f"Needed to move a referral to {target.replace('_', ' ')}."
+        for name in REQUIRED_FIELDS.get(ReferralStatus(target), ())
+        if not given.get(name)
+    }

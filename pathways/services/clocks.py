@@ -7,8 +7,10 @@ coordinators acting at once cannot both stop or start the same clock.
 
 from datetime import datetime
 
+from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from mscc.errors import Conflict, DomainError
 from pathways import clock_rules
 from pathways.codes import ClockAnchor, ClockStatus
 from pathways.defaults import INTAKE_ANCHORS
@@ -61,21 +63,94 @@ def clocks_start_at_intake(
     return bulk_create_with_history(clocks, Clock, default_user=user)
 
 
-def clock_stop(*, clock: Clock, stopped_at: datetime, reason: str, user: User) -> Clock:
+_STOP_FIELDS = ["stopped_at", "status", "stop_reason", "stopped_by_event"]
+
+
+def clock_stop(
+    *,
+    clock: Clock,
+    stopped_at: datetime,
+    reason: str,
+    user: User,
+    event: ClinicalEvent | None = None,
+) -> Clock:
+    """Met if stopped by its due time, met late after it. A stop recorded as
+    happening before the clock started (events entered out of order) stops
+    it at its start: the standard was met, and no time is negative."""
+    stopped_at = max(stopped_at, clock.started_at)
     clock.stopped_at = stopped_at
     clock.status = clock_rules.stop_status(clock.due_at, stopped_at)
     clock.stop_reason = reason
+    clock.stopped_by_event = event
     clock._history_user = user  # type: ignore[attr-defined]
-    clock.save(update_fields=["stopped_at", "status", "stop_reason"])
+    clock.save(update_fields=_STOP_FIELDS)
     return clock
 
 
-def clock_cancel(*, clock: Clock, at: datetime, reason: str, user: User) -> Clock:
-    clock.stopped_at = at
+def clock_cancel(
+    *, clock: Clock, at: datetime, reason: str, user: User, event: ClinicalEvent | None = None
+) -> Clock:
+    clock.stopped_at = max(at, clock.started_at)
     clock.status = ClockStatus.CANCELLED
     clock.stop_reason = reason
+    clock.stopped_by_event = event
     clock._history_user = user  # type: ignore[attr-defined]
-    clock.save(update_fields=["stopped_at", "status", "stop_reason"])
+    clock.save(update_fields=_STOP_FIELDS)
+    return clock
+
+
+def clock_reopen(*, clock: Clock, user: User, reason: str) -> Clock:
+    """Undo a stop or cancel whose event was entered in error: the clock runs
+    again against its original due time (and reads breached if that passed)."""
+    clock.stopped_at = None
+    clock.status = ClockStatus.RUNNING
+    clock.stop_reason = reason
+    clock.stopped_by_event = None
+    clock._history_user = user  # type: ignore[attr-defined]
+    clock.save(update_fields=_STOP_FIELDS)
+    return clock
+
+
+def clock_start_from_event(
+    *, referral: Referral, definition: ClockDefinition, event: ClinicalEvent, user: User
+) -> Clock:
+    clock = Clock(
+        referral=referral,
+        definition=definition,
+        kind=definition.kind,
+        target=definition.target,
+        reference=definition.reference,
+        started_at=event.occurred_at,
+        due_at=clock_rules.due_at(event.occurred_at, definition.target),
+        started_by_event=event,
+    )
+    clock._history_user = user  # type: ignore[attr-defined]
+    clock.save()
+    return clock
+
+
+@transaction.atomic
+def clock_mark_not_appropriate(*, clock: Clock, reason: str, user: User, now: datetime) -> Clock:
+    """The standard does not apply to this person (declined, too unwell...):
+    out of the QS56 denominator, with the reason, and a running clock stops
+    so that nobody is escalated about it. The caller holds the referral lock."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Give the reason the standard is not appropriate.", field="reason")
+    if clock.not_appropriate:
+        raise Conflict("This clock is already marked not appropriate.", code="unchanged")
+    if clock.status == ClockStatus.CANCELLED:
+        raise Conflict("A cancelled clock is already out of the standard.", code="cancelled")
+    if clock.status == ClockStatus.RUNNING:
+        clock.stopped_at = max(now, clock.started_at)
+        clock.status = ClockStatus.CANCELLED
+        clock.stop_reason = f"Not appropriate: {reason}"
+    clock.not_appropriate = True
+    clock.not_appropriate_reason = reason
+    clock.not_appropriate_by = user
+    clock.not_appropriate_at = now
+    clock._history_user = user  # type: ignore[attr-defined]
+    clock.save()
     return clock
 
 
@@ -99,20 +174,3 @@ def clocks_apply_category(*, referral: Referral, at: datetime, reason: str, user
     clocks_start_at_intake(
         referral=referral, user=user, skip_kinds=frozenset(kept_kinds | stopped_kinds)
     )
-
-
-def event_record(
-    *, referral: Referral, kind: str, occurred_at: datetime, user: User, details: str = ""
-) -> ClinicalEvent:
-    """Record a clinical event and stop the running clocks it stops.
-
-    The caller holds the referral's row lock.
-    """
-    event = ClinicalEvent(
-        referral=referral, kind=kind, occurred_at=occurred_at, recorded_by=user, details=details
-    )
-    event._history_user = user  # type: ignore[attr-defined]
-    event.save()
-    for clock in referral.clocks.filter(status=ClockStatus.RUNNING, definition__stop_event=kind):
-        clock_stop(clock=clock, stopped_at=occurred_at, reason=f"{kind} recorded", user=user)
-    return event

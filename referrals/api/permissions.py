@@ -24,6 +24,12 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
     "referral_acknowledge": CLINICAL,
     "referral_category": CLINICAL,
     "queue": CLINICAL,
+    "referral_event": CLINICAL,
+    "referral_status": CLINICAL,
+    "referral_mdt": CLINICAL,
+    "clock_not_appropriate": CLINICAL,
+    "score_calculate": REFERRING,
+    "score_record": CLINICAL,
 }
 
 

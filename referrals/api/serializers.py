@@ -242,6 +242,8 @@ class ClockOutput(serializers.Serializer):
     target_hours = serializers.FloatField()
     reference = serializers.CharField()
     stop_reason = serializers.CharField()
+    not_appropriate = serializers.BooleanField()
+    not_appropriate_reason = serializers.CharField()
     seconds_left = serializers.IntegerField(allow_null=True)
     time_left = serializers.CharField(allow_null=True)
 
