@@ -171,6 +171,10 @@ def referral_acknowledge(
     ``at`` is when (defaults to now; earlier when recorded after the fact)."""
     at = now if at is None else event_time_checked(at, now)
     referral = _locked(referral.pk)
+    if at < referral.received_at:
+        raise DomainError(
+            "A referral cannot be acknowledged before it was received.", field="occurred_at"
+        )
     if referral.acknowledged_at is not None:
         who = referral.acknowledged_by.get_full_name() or referral.acknowledged_by.username
         raise Conflict(

@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
-from mscc.errors import Conflict, DomainError
+from mscc.errors import Conflict, DomainError, NotFound
 from pathways import clock_rules
 from pathways.codes import ClockAnchor, ClockStatus
 from pathways.defaults import INTAKE_ANCHORS
@@ -74,10 +74,9 @@ def clock_stop(
     user: User,
     event: ClinicalEvent | None = None,
 ) -> Clock:
-    """Met if stopped by its due time, met late after it. A stop recorded as
-    happening before the clock started (events entered out of order) stops
-    it at its start: the standard was met, and no time is negative."""
-    stopped_at = max(stopped_at, clock.started_at)
+    """Met if stopped by its due time, met late after it."""
+    if stopped_at < clock.started_at:
+        raise ValueError("A clock cannot stop before it started.")
     clock.stopped_at = stopped_at
     clock.status = clock_rules.stop_status(clock.due_at, stopped_at)
     clock.stop_reason = reason
@@ -130,10 +129,16 @@ def clock_start_from_event(
 
 
 @transaction.atomic
-def clock_mark_not_appropriate(*, clock: Clock, reason: str, user: User, now: datetime) -> Clock:
+def clock_mark_not_appropriate(
+    *, referral: Referral, clock_id: object, reason: str, user: User, now: datetime
+) -> Clock:
     """The standard does not apply to this person (declined, too unwell...):
     out of the QS56 denominator, with the reason, and a running clock stops
-    so that nobody is escalated about it. The caller holds the referral lock."""
+    so that nobody is escalated about it."""
+    Referral.objects.select_for_update().get(pk=referral.pk)  # one writer at a time
+    clock = Clock.objects.filter(pk=clock_id, referral=referral).first()
+    if clock is None:
+        raise NotFound("No such clock on this referral.")
     reason = reason.strip()
     if not reason:
         raise DomainError("Give the reason the standard is not appropriate.", field="reason")

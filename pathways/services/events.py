@@ -72,7 +72,9 @@ def _apply(*, referral: Referral, event: ClinicalEvent, user: User) -> None:
     kind = EventKind(event.kind)
     running = list(referral.clocks.filter(status=ClockStatus.RUNNING).select_related("definition"))
     for clock in running:
-        if clock.definition.stop_event == kind:
+        # A stop counts only if it happened at or after the clock's start, in
+        # whichever order the two were recorded (see the start path below).
+        if clock.definition.stop_event == kind and event.occurred_at >= clock.started_at:
             clock_stop(
                 clock=clock,
                 stopped_at=event.occurred_at,

@@ -272,6 +272,24 @@ class EventOutput(serializers.Serializer):
     recorded_at = serializers.DateTimeField()
     recorded_by = serializers.CharField(source="recorded_by.username")
     details = serializers.CharField()
+    corrects = serializers.UUIDField(source="corrects_id", allow_null=True)
+    withdrawn = serializers.SerializerMethodField()
+
+    def get_withdrawn(self, event: Any) -> bool:
+        """Withdrawn by a later entered_in_error event (context: withdrawn ids)."""
+        return event.pk in self.context.get("withdrawn_ids", ())
+
+
+class MdtDecisionOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    decided_at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField()
+    recorded_by = serializers.CharField(source="recorded_by.username")
+    participants = serializers.CharField()
+    decision = serializers.CharField()
+    reasons = serializers.CharField()
+    care_plan = serializers.CharField()
+    high_risk_of_side_effects = serializers.BooleanField()
 
 
 class PatientOutput(serializers.Serializer):
@@ -368,8 +386,19 @@ class ReferralDetailOutput(ReferralSummaryFields):
     individual_needs = serializers.CharField()
     referrer_contact = serializers.CharField()
     pathway_version = serializers.IntegerField(source="pathway_version.number")
+    status_changed_at = serializers.DateTimeField(allow_null=True)
+    status_reason = serializers.CharField()
+    redirected_to = serializers.CharField()
     prompts = serializers.SerializerMethodField()
-    events = EventOutput(many=True)
+    events = serializers.SerializerMethodField()
+    mdt_decisions = MdtDecisionOutput(many=True)
 
+    @extend_schema_field(EventOutput(many=True))
+    def get_events(self, referral: Referral) -> list[dict[str, Any]]:
+        events = list(referral.events.all())
+        withdrawn = {e.corrects_id for e in events if e.corrects_id}
+        return EventOutput(events, many=True, context={"withdrawn_ids": withdrawn}).data
+
+    @extend_schema_field(PromptOutput(many=True))
     def get_prompts(self, referral: Referral) -> list[dict[str, Any]]:
         return PromptOutput(referral_prompts(referral), many=True).data

@@ -172,7 +172,7 @@ class QueueView(APIView):
         return paginator.get_paginated_response(data)
 
 
-class _ReferralActionView(APIView):
+class ReferralActionView(APIView):
     permission_classes = [RolePermission]
 
     def _referral(self, request: Request, referral_id: Any) -> Referral:
@@ -189,7 +189,7 @@ class _ReferralActionView(APIView):
         return Response(ReferralDetailOutput(referral, context={"now": timezone.now()}).data)
 
 
-class AcknowledgeView(_ReferralActionView):
+class AcknowledgeView(ReferralActionView):
     permission_action = "referral_acknowledge"
 
     @extend_schema(request=None, responses={200: ReferralDetailOutput})
@@ -200,7 +200,7 @@ class AcknowledgeView(_ReferralActionView):
         return self._answer(request, referral)
 
 
-class CategoryOverrideView(_ReferralActionView):
+class CategoryOverrideView(ReferralActionView):
     permission_action = "referral_category"
 
     @extend_schema(request=CategoryOverrideInput, responses={200: ReferralDetailOutput})
