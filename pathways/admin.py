@@ -47,6 +47,7 @@ from referrals.codes import Category, Role, choices
 from referrals.models import Service
 
 LONGER_THAN_NG234 = "longer than NG234"
+LONGER_THAN_NG234_TITLE = "Longer than NG234"
 
 
 def _is_configurer(request: HttpRequest) -> bool:
@@ -69,9 +70,7 @@ def _is_draft(version: PathwayVersion | None) -> bool:
 def _flag(definition: ClockDefinition) -> str:
     if not definition.exceeds_ng234:
         return "—"
-    return format_html(
-        '<strong style="color:#d5281b">⚠ {}</strong>', LONGER_THAN_NG234.capitalize()
-    )
+    return format_html('<strong style="color:#d5281b">⚠ {}</strong>', LONGER_THAN_NG234_TITLE)
 
 
 class PathwayScopedAdmin(SimpleHistoryAdmin):
@@ -246,7 +245,7 @@ class ClockDefinitionInline(admin.TabularInline):
     def ng234(self, obj: ClockDefinition) -> str:
         return describe(obj.ng234_target) if obj.ng234_target is not None else "—"
 
-    @admin.display(description=LONGER_THAN_NG234.capitalize())
+    @admin.display(description=LONGER_THAN_NG234_TITLE)
     def longer_than_ng234(self, obj: ClockDefinition) -> str:
         return _flag(obj)
 
@@ -474,7 +473,7 @@ class LongerThanNg234Filter(admin.SimpleListFilter):
     parameter_name = "longer_than_ng234"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", LONGER_THAN_NG234.capitalize())]
+        return [("yes", LONGER_THAN_NG234_TITLE)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "yes":
@@ -491,7 +490,7 @@ class ClockDefinitionAdmin(PathwayScopedAdmin):
     list_display = (
         "version",
         "kind",
-        "categories",
+        "categories_described",
         "start_event",
         "stop_event",
         "target_described",
@@ -514,6 +513,10 @@ class ClockDefinitionAdmin(PathwayScopedAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    @admin.display(description="Categories")
+    def categories_described(self, obj: ClockDefinition) -> str:
+        return ", ".join(str(c) for c in obj.categories)
+
     @admin.display(description="Target", ordering="target")
     def target_described(self, obj: ClockDefinition) -> str:
         return describe(obj.target)
@@ -522,7 +525,7 @@ class ClockDefinitionAdmin(PathwayScopedAdmin):
     def ng234(self, obj: ClockDefinition) -> str:
         return describe(obj.ng234_target) if obj.ng234_target is not None else "—"
 
-    @admin.display(description=LONGER_THAN_NG234.capitalize())
+    @admin.display(description=LONGER_THAN_NG234_TITLE)
     def longer_than_ng234(self, obj: ClockDefinition) -> str:
         return _flag(obj)
 

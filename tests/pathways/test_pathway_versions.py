@@ -1,11 +1,13 @@
 """Pathway definitions: the pure rules, drafts, publishing, and the freeze of
 a referral to the version it started on (DESIGN.md section 4)."""
 
+import threading
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from mscc.errors import Conflict, Forbidden
 from pathways import definition_rules
@@ -494,3 +496,36 @@ def test_history_rows_carry_the_acting_user(world, now):
     pathway_version_publish(version=draft, user=world.admin, now=now)
     latest = draft.history.latest()
     assert (latest.history_user, latest.published_at) == (world.admin, now)
+
+
+# --- concurrency (the service row lock is the only guard: no DB constraint) ---
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_admins_starting_drafts_at_once_get_one_draft(world):
+    """Six threads on their own connections start a draft at the same moment:
+    exactly one succeeds, the rest are told a draft is already open."""
+    barrier = threading.Barrier(6)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            pathway_version_draft_create(version=world.pathway, user=world.admin)
+            outcome = "created"
+        except Conflict:
+            outcome = "conflict"
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict"] * 5 + ["created"]
+    assert world.service.pathway_versions.filter(published_at__isnull=True).count() == 1
