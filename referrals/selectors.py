@@ -68,7 +68,11 @@ def referral_load_clocks_and_events(referral: Referral) -> None:
     """Load a referral's clocks and events in place (two queries), for a
     referral whose other relations are already in memory."""
     prefetch_related_objects(
-        [referral], _clocks_by_due(), "events__recorded_by", "mdt_decisions__recorded_by"
+        [referral],
+        _clocks_by_due(),
+        "events__recorded_by",
+        "mdt_decisions__recorded_by",
+        "scores__recorded_by",
     )
 
 
@@ -94,7 +98,7 @@ def referral_list(*, user: User, filters: dict[str, Any] | None = None) -> Query
 def referral_detail(*, user: User) -> QuerySet[Referral]:
     """The scoped queryset to fetch one referral from (another's is a 404)."""
     return _with_display_relations(referrals_visible_to(user)).prefetch_related(
-        "events__recorded_by", "mdt_decisions__recorded_by"
+        "events__recorded_by", "mdt_decisions__recorded_by", "scores__recorded_by"
     )
 
 

@@ -280,6 +280,19 @@ class EventOutput(serializers.Serializer):
         return event.pk in self.context.get("withdrawn_ids", ())
 
 
+class ScoreOutput(serializers.Serializer):
+    """A recorded SINS or revised Tokuhashi score (support, never a decision)."""
+
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    inputs = serializers.JSONField()
+    score = serializers.IntegerField()
+    band = serializers.CharField()
+    predicted_survival = serializers.CharField()
+    recorded_at = serializers.DateTimeField()
+    recorded_by = serializers.CharField(source="recorded_by.username")
+
+
 class MdtDecisionOutput(serializers.Serializer):
     id = serializers.UUIDField()
     decided_at = serializers.DateTimeField()
@@ -392,6 +405,7 @@ class ReferralDetailOutput(ReferralSummaryFields):
     prompts = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
     mdt_decisions = MdtDecisionOutput(many=True)
+    scores = ScoreOutput(many=True)
 
     @extend_schema_field(EventOutput(many=True))
     def get_events(self, referral: Referral) -> list[dict[str, Any]]:

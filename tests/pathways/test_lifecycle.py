@@ -258,3 +258,23 @@ def test_two_coordinators_recording_at_once_lose_nothing(world, make_referral):
     assert ClinicalEvent.objects.filter(referral=referral).count() == len(kinds)
     assert Clock.objects.filter(referral=referral, kind="radiotherapy").count() == 1
     assert Clock.objects.filter(referral=referral, kind="stability_advice").count() == 1
+
+
+def test_detail_shows_recorded_scores(world, api, make_referral):
+    referral = make_referral()
+    sins = {
+        "location": "junctional",
+        "pain": "mechanical",
+        "bone_lesion": "lytic",
+        "alignment": "subluxation",
+        "collapse": "over_50",
+        "posterolateral": "bilateral",
+    }
+    response = api(world.coordinator).post(
+        f"/api/v1/referrals/{referral.pk}/scores/", {"kind": "sins", "inputs": sins}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    detail = api(world.coordinator).get(f"/api/v1/referrals/{referral.pk}/").json()
+    (score,) = detail["scores"]
+    assert (score["kind"], score["score"], score["band"]) == ("sins", 18, "unstable")
+    assert score["recorded_by"] == "coordinator"
