@@ -35,16 +35,13 @@ from pathways.services import (
     clock_definition_create,
     clock_definition_delete,
     clock_definition_update,
-    pathway_create_default,
     pathway_may_configure,
     pathway_version_draft_create,
     pathway_version_publish,
     pathway_version_update,
 )
 from pathways.services.versions import definition_data
-from referrals.admin import ServiceAdmin
 from referrals.codes import Category, Role, choices
-from referrals.models import Service
 
 LONGER_THAN_NG234 = "longer than NG234"
 LONGER_THAN_NG234_TITLE = "Longer than NG234"
@@ -528,20 +525,3 @@ class ClockDefinitionAdmin(PathwayScopedAdmin):
     @admin.display(description=LONGER_THAN_NG234_TITLE)
     def longer_than_ng234(self, obj: ClockDefinition) -> str:
         return _flag(obj)
-
-
-class ServiceWithPathwayAdmin(ServiceAdmin):
-    """referrals' Service admin, plus one thing: a service saved without a
-    pathway gets NG234's defaults as its version 1, as every new service must
-    (the same service seed_demo and the tests use)."""
-
-    def save_model(self, request: HttpRequest, obj: Service, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if not obj.pathway_versions.exists():
-            pathway_create_default(service=obj, user=request.user)  # type: ignore[arg-type]
-
-
-# referrals/admin.py registered Service (imported above, so it already has);
-# swap in the subclass so that anything added to referrals' ServiceAdmin is kept.
-admin.site.unregister(Service)
-admin.site.register(Service, ServiceWithPathwayAdmin)

@@ -9,6 +9,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from pathways.services import pathway_create_default
 from referrals.models import (
     Alliance,
     Organisation,
@@ -42,6 +43,12 @@ class ServiceAdmin(SimpleHistoryAdmin):
     list_display = ("code", "name", "alliance", "coordinator_phone")
     list_filter = ("alliance",)
     search_fields = ("code", "name")
+
+    def save_model(self, request: HttpRequest, obj: Service, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # Every new service starts on NG234's defaults (pathway version 1).
+        if not obj.pathway_versions.exists():
+            pathway_create_default(service=obj, user=request.user)  # type: ignore[arg-type]
 
 
 @admin.register(Organisation)

@@ -32,6 +32,12 @@ class PathwayVersion(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["service", "number"], name="pathway_service_number"),
+            # One draft per service at a time (the services also lock the service).
+            models.UniqueConstraint(
+                fields=["service"],
+                condition=models.Q(published_at__isnull=True),
+                name="pathway_one_draft_per_service",
+            ),
         ]
 
     def __str__(self) -> str:

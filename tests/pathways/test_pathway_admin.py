@@ -6,13 +6,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib import admin as django_admin
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 from django.utils.duration import duration_string
 
-from pathways.admin import ServiceWithPathwayAdmin
 from pathways.codes import ClockKind
 from pathways.defaults import NG234_DEFAULT_CLOCKS
 from pathways.models import ClockDefinition, PathwayVersion
@@ -412,7 +410,6 @@ def test_publishing_a_published_version_is_refused(world, admin_client):
 
 
 def test_a_service_created_in_the_admin_gets_the_ng234_defaults(world):
-    assert isinstance(django_admin.site._registry[Service], ServiceWithPathwayAdmin)
     root = User.objects.create_superuser(username="root", password="x")
     response = signed_in(root).post(
         reverse("admin:referrals_service_add"),

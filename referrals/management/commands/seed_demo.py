@@ -85,6 +85,8 @@ class Command(BaseCommand):
                         "first_name": first,
                         "last_name": last,
                         "email": f"{username}@example.invalid",
+                        # The service admin configures the pathway in the admin site.
+                        "is_staff": role == Role.SERVICE_ADMIN,
                         field: scopes[field][code],
                     },
                 )
