@@ -7,9 +7,10 @@ from simple_history.models import HistoricalRecords
 
 from pathways.codes import EventKind
 from referrals.codes import choices
+from referrals.models.access import AppendOnly
 
 
-class ClinicalEvent(models.Model):
+class ClinicalEvent(AppendOnly):
     """Something that happened to the patient. Append-only."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

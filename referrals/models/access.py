@@ -4,10 +4,25 @@ from django.db import models
 
 
 class AppendOnlyError(Exception):
-    pass
+    """A row of an append-only table may be added, never changed or removed."""
 
 
-class PatientDataAccess(models.Model):
+class AppendOnly(models.Model):
+    """Rows that are written once: a correction is a new row, never an edit."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
+
+
+class PatientDataAccess(AppendOnly):
     """One row per view of patient-identifiable data (DESIGN.md section 7).
 
     Append-only: the model refuses updates and deletes, and on PostgreSQL a
@@ -26,11 +41,3 @@ class PatientDataAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.view} at {self.at:%Y-%m-%d %H:%M:%S}"
-
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if not self._state.adding:
-            raise AppendOnlyError("Access records are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        raise AppendOnlyError("Access records are append-only.")

@@ -303,3 +303,16 @@ def test_another_referrals_clock_is_404(world, api, make_referral):
     clock = Clock.objects.filter(referral=other).first()
     url = f"/api/v1/referrals/{mine.pk}/clocks/{clock.pk}/not-appropriate/"
     assert api(world.coordinator).post(url, {"reason": "x"}, format="json").status_code == 404
+
+
+def test_events_are_append_only(world, api, make_referral):
+    from referrals.models.access import AppendOnlyError
+
+    referral = make_referral()
+    post_event(api, world.coordinator, referral, "mri_requested")
+    event = ClinicalEvent.objects.get()
+    event.details = "edited"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
