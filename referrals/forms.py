@@ -15,7 +15,8 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
-from pathways.codes import ClockKind, ClockStatus, EventKind
+from pathways import scoring
+from pathways.codes import ClockKind, ClockStatus, EventKind, MdtDecisionKind, ScoreKind
 from referrals.codes import (
     CATEGORY_LABELS,
     CancerStatus,
@@ -147,13 +148,130 @@ CLOCK_STATUS_LABELS: dict[str, str] = {
 EVENT_KIND_LABELS: dict[str, str] = {
     k.value: k.value.replace("_", " ").capitalize() for k in EventKind
 } | {
-    EventKind.MRI_PERFORMED: "MRI performed",
+    EventKind.ACKNOWLEDGED: "Acknowledged by the coordinator",
+    EventKind.ADVICE_GIVEN: "Advice given to the referrer",
     EventKind.MRI_REQUESTED: "MRI requested",
+    EventKind.MRI_PERFORMED: "MRI performed",
     EventKind.MRI_REPORTED: "MRI reported",
+    EventKind.IMMOBILISATION_STARTED: "Immobilisation started",
+    EventKind.STABILITY_ADVICE_GIVEN: "Spinal stability advice given",
+    EventKind.DEXAMETHASONE_GIVEN: "Dexamethasone given",
     EventKind.RT_DECISION: "Decision to treat with radiotherapy",
-    EventKind.RT_DELIVERED: "Radiotherapy delivered",
+    EventKind.RT_DELIVERED: "Radiotherapy delivered (first fraction)",
+    EventKind.SURGERY_DECISION: "Decision to treat with surgery",
+    EventKind.SURGERY_PERFORMED: "Surgery performed",
     EventKind.MSCC_CONFIRMED: "MSCC confirmed",
     EventKind.MSCC_RULED_OUT: "MSCC ruled out",
+    EventKind.ADMITTED: "Admitted",
+    EventKind.DISCHARGED: "Discharged",
+    EventKind.DIED: "Died",
+    EventKind.ENTERED_IN_ERROR: "Entered in error",
+}
+MDT_DECISION_LABELS: dict[str, str] = {
+    MdtDecisionKind.RADIOTHERAPY: "Radiotherapy",
+    MdtDecisionKind.SURGERY: "Surgery",
+    MdtDecisionKind.BOTH: "Surgery and radiotherapy",
+    MdtDecisionKind.SUPPORTIVE_CARE: "Supportive care (no definitive treatment)",
+}
+SCORE_KIND_LABELS: dict[str, str] = {
+    ScoreKind.SINS: "SINS (Spinal Instability Neoplastic Score)",
+    ScoreKind.TOKUHASHI: "Revised Tokuhashi score",
+}
+SINS_BAND_LABELS: dict[str, str] = {
+    scoring.SinsBand.STABLE: "Stable (0 to 6)",
+    scoring.SinsBand.INDETERMINATE: "Indeterminate: possibly impending instability (7 to 12)",
+    scoring.SinsBand.UNSTABLE: "Unstable (13 to 18)",
+}
+TOKUHASHI_BAND_LABELS: dict[str, str] = {
+    band.value: f"{band.value.replace('-', ' to ')} points" for band in scoring.TokuhashiBand
+}
+
+# The score components, in the published tables' order, with the wording and
+# points of Fisher 2010 (SINS) and Tokuhashi 2005: what a clinician reads off
+# the imaging and the examination.
+SINS_COMPONENT_LABELS: dict[str, str] = {
+    "location": "Location",
+    "pain": "Pain",
+    "bone_lesion": "Bone lesion",
+    "alignment": "Radiographic spinal alignment",
+    "collapse": "Vertebral body collapse",
+    "posterolateral": "Posterolateral involvement of spinal elements",
+}
+SINS_CODE_LABELS: dict[str, dict[str, str]] = {
+    "location": {
+        scoring.SinsLocation.JUNCTIONAL: "Junctional (occiput-C2, C7-T2, T11-L1, L5-S1)",
+        scoring.SinsLocation.MOBILE: "Mobile spine (C3-C6, L2-L4)",
+        scoring.SinsLocation.SEMI_RIGID: "Semi-rigid (T3-T10)",
+        scoring.SinsLocation.RIGID: "Rigid (S2-S5)",
+    },
+    "pain": {
+        scoring.SinsPain.MECHANICAL: "Mechanical (relieved lying down, worse on movement or load)",
+        scoring.SinsPain.OCCASIONAL: "Occasional pain, not mechanical",
+        scoring.SinsPain.NONE: "Pain-free lesion",
+    },
+    "bone_lesion": {
+        scoring.SinsBoneLesion.LYTIC: "Lytic",
+        scoring.SinsBoneLesion.MIXED: "Mixed (lytic and blastic)",
+        scoring.SinsBoneLesion.BLASTIC: "Blastic",
+    },
+    "alignment": {
+        scoring.SinsAlignment.SUBLUXATION: "Subluxation or translation present",
+        scoring.SinsAlignment.DEFORMITY: "De novo deformity (kyphosis or scoliosis)",
+        scoring.SinsAlignment.NORMAL: "Normal alignment",
+    },
+    "collapse": {
+        scoring.SinsCollapse.OVER_50: "Over 50% collapse",
+        scoring.SinsCollapse.UNDER_50: "Under 50% collapse",
+        scoring.SinsCollapse.NONE_OVER_50_INVOLVED: (
+            "No collapse, with over 50% of the vertebral body involved"
+        ),
+        scoring.SinsCollapse.NONE: "None of the above",
+    },
+    "posterolateral": {
+        scoring.SinsPosterolateral.BILATERAL: "Bilateral (facet, pedicle or costovertebral joint)",
+        scoring.SinsPosterolateral.UNILATERAL: "Unilateral",
+        scoring.SinsPosterolateral.NONE: "None of the above",
+    },
+}
+TOKUHASHI_COMPONENT_LABELS: dict[str, str] = {
+    "karnofsky": "Karnofsky performance status",
+    "extraspinal_bone_metastases": "Extraspinal bone metastatic foci (number)",
+    "vertebral_metastases": "Metastases in the vertebral bodies (number)",
+    "visceral_metastases": "Metastases to major internal organs",
+    "primary_site": "Primary site of the cancer",
+    "frankel": "Spinal cord palsy (Frankel grade)",
+}
+_KARNOFSKY_WORDS = {
+    100: "normal, no complaints, no evidence of disease",
+    90: "able to carry on normal activity, minor signs or symptoms",
+    80: "normal activity with effort, some signs or symptoms",
+    70: "cares for self, unable to carry on normal activity or work",
+    60: "needs occasional help, cares for most needs",
+    50: "needs considerable help and frequent medical care",
+    40: "disabled, needs special care and help",
+    30: "severely disabled, hospital admission indicated",
+    20: "very sick, active supportive treatment needed",
+    10: "moribund",
+}
+TOKUHASHI_CODE_LABELS: dict[str, dict[str, str]] = {
+    "karnofsky": {str(value): f"{value}%: {words}" for value, words in _KARNOFSKY_WORDS.items()},
+    "visceral_metastases": {
+        scoring.TokuhashiVisceral.UNREMOVABLE: "Unremovable",
+        scoring.TokuhashiVisceral.REMOVABLE: "Removable",
+        scoring.TokuhashiVisceral.NONE: "No metastases",
+    },
+    "primary_site": {
+        code.value: code.value.replace("_", " ").capitalize()
+        for code in scoring.TokuhashiPrimarySite
+    }
+    | {scoring.TokuhashiPrimarySite.UNIDENTIFIED: "Unidentified"},
+    "frankel": {
+        scoring.Frankel.A: "A: complete (no motor or sensory function)",
+        scoring.Frankel.B: "B: sensory only",
+        scoring.Frankel.C: "C: motor useless",
+        scoring.Frankel.D: "D: motor useful",
+        scoring.Frankel.E: "E: normal",
+    },
 }
 
 # Looked up by the ``code_label`` template filter.
@@ -171,6 +289,10 @@ LABELS: dict[str, dict[str, str]] = {
     "clock_kind": CLOCK_KIND_LABELS,
     "clock_status": CLOCK_STATUS_LABELS,
     "event_kind": EVENT_KIND_LABELS,
+    "mdt_decision": MDT_DECISION_LABELS,
+    "score_kind": SCORE_KIND_LABELS,
+    "sins_band": SINS_BAND_LABELS,
+    "tokuhashi_band": TOKUHASHI_BAND_LABELS,
     "performance_status": PERFORMANCE_STATUS_LABELS,
     "frailty_score": FRAILTY_LABELS,
     "yes_no": YES_NO_LABELS,
@@ -401,3 +523,117 @@ def initial_values(
             part for part in (user.get_full_name(), user.phone) if part
         )
     return values
+
+
+# --- The referral page's working forms -------------------------------------------------
+#
+# Each form posts the names its API serializer takes (EventInput, StatusInput,
+# MdtInput, NotAppropriateInput, ScoreRecordInput), so the page and the API
+# accept and refuse the same things. As for the referral form, an empty input
+# is left out: the serializer then applies its default or says it is required.
+
+EVENT_FIELDS = ("kind", "occurred_at", "details")
+WITHDRAW_FIELDS = ("reason",)
+STATUS_FIELDS = ("status", "reason", "redirected_to", "occurred_at")
+MDT_FIELDS = (
+    "decided_at",
+    "participants",
+    "decision",
+    "reasons",
+    "care_plan",
+    "high_risk_of_side_effects",
+)
+NOT_APPROPRIATE_FIELDS = ("reason",)
+SCORE_FIELDS: dict[str, tuple[str, ...]] = {
+    ScoreKind.SINS: tuple(scoring.SINS_CODES),
+    ScoreKind.TOKUHASHI: scoring.TOKUHASHI_COMPONENTS,
+}
+# Inputs of the working forms that are datetime-local (UK wall-clock time).
+_LOCAL_TIMES = frozenset({"occurred_at", "decided_at"})
+_CHECKBOXES = frozenset({"high_risk_of_side_effects"})
+
+
+def form_values(post: QueryDict, names: tuple[str, ...]) -> dict[str, Any]:
+    """What the user entered, to show again beside the errors."""
+    return {name: (name in post) if name in _CHECKBOXES else post.get(name, "") for name in names}
+
+
+def form_data(post: QueryDict, names: tuple[str, ...]) -> dict[str, Any]:
+    """A working form's post as its serializer's input."""
+    data: dict[str, Any] = {}
+    for name in names:
+        if name in _CHECKBOXES:
+            data[name] = name in post
+            continue
+        value = post.get(name, "").strip()
+        if value == "":
+            continue
+        data[name] = local_time_to_iso(value) if name in _LOCAL_TIMES else value
+    return data
+
+
+def score_data(kind: str, post: QueryDict) -> dict[str, Any]:
+    """A score form's post as ScoreRecordInput's body: the kind, and its components."""
+    return {"kind": kind, "inputs": form_data(post, SCORE_FIELDS[kind])}
+
+
+def blank_values(names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: (False if name in _CHECKBOXES else "") for name in names}
+
+
+def form_errors(
+    errors: dict[str, Any], names: tuple[str, ...], renamed: dict[str, str] | None = None
+) -> dict[str, list[str]]:
+    """Errors (a serializer's, a service's) keyed by the form's inputs; an error
+    about anything the form has no input for is the form's general error.
+    ``renamed`` maps a serializer or service field to the page input it is about."""
+    renamed = renamed or {}
+    page: dict[str, list[str]] = {}
+    for key, value in errors.items():
+        if key == "inputs" and isinstance(value, dict):
+            # A score's components: each is an input of the score form.
+            for name, messages in form_errors(value, names, renamed).items():
+                page.setdefault(name, []).extend(messages)
+            continue
+        name = renamed.get(key, key)
+        page.setdefault(name if name in names else NON_FIELD, []).extend(_messages(value))
+    return page
+
+
+def _with_points(labels: dict[str, str], points: dict[str, int]) -> list[tuple[str, str]]:
+    def plural(n: int) -> str:
+        return "1 point" if n == 1 else f"{n} points"
+
+    return [(code, f"{text}: {plural(points[code])}") for code, text in labels.items()]
+
+
+def sins_choices() -> dict[str, list[tuple[str, str]]]:
+    """Each SINS component's codes, with the published wording and points."""
+    return {
+        name: _with_points(SINS_CODE_LABELS[name], dict(scoring.SINS_POINTS[name]))
+        for name in scoring.SINS_CODES
+    }
+
+
+def tokuhashi_choices() -> dict[str, list[tuple[str, str]]]:
+    """The revised Tokuhashi components that are chosen from a list (the two
+    counts are typed), with the published wording and points."""
+    karnofsky = {str(v): scoring.karnofsky_points(v) for v in scoring.KARNOFSKY_VALUES}
+    tables: dict[str, dict[str, int]] = {
+        "karnofsky": karnofsky,
+        "visceral_metastases": dict(scoring.TOKUHASHI_VISCERAL_POINTS),
+        "primary_site": dict(scoring.TOKUHASHI_PRIMARY_SITE_POINTS),
+        "frankel": dict(scoring.TOKUHASHI_FRANKEL_POINTS),
+    }
+    return {name: _with_points(TOKUHASHI_CODE_LABELS[name], tables[name]) for name in tables}
+
+
+def score_input_label(kind: str, name: str, value: Any) -> str:
+    """A stored score input in words (``Location: Junctional (...)``)."""
+    if kind == ScoreKind.SINS:
+        component = SINS_COMPONENT_LABELS.get(name, name)
+        text = SINS_CODE_LABELS.get(name, {}).get(str(value), str(value))
+    else:
+        component = TOKUHASHI_COMPONENT_LABELS.get(name, name)
+        text = TOKUHASHI_CODE_LABELS.get(name, {}).get(str(value), str(value))
+    return f"{component}: {text}"

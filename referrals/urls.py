@@ -18,6 +18,26 @@ urlpatterns = [
     path(
         "referrals/<uuid:referral_id>/category/", views.referral_category, name="referral_category"
     ),
+    # The referral page's live panels and working forms.
+    path("referrals/<uuid:referral_id>/live/", views.referral_live, name="referral_live"),
+    path("referrals/<uuid:referral_id>/events/", views.referral_event, name="referral_event"),
+    path(
+        "referrals/<uuid:referral_id>/events/<uuid:event_id>/withdraw/",
+        views.referral_event_withdraw,
+        name="referral_event_withdraw",
+    ),
+    path("referrals/<uuid:referral_id>/status/", views.referral_status, name="referral_status"),
+    path("referrals/<uuid:referral_id>/mdt/", views.referral_mdt, name="referral_mdt"),
+    path(
+        "referrals/<uuid:referral_id>/clocks/<uuid:clock_id>/not-appropriate/",
+        views.referral_clock_not_appropriate,
+        name="referral_clock_not_appropriate",
+    ),
+    path(
+        "referrals/<uuid:referral_id>/scores/<slug:kind>/",
+        views.referral_score,
+        name="referral_score",
+    ),
     path("queue/", views.queue, name="queue"),
     path("queue/rows/", views.queue_rows, name="queue_rows"),
     path("queue/print/", views.queue_print, name="queue_print"),

@@ -7,8 +7,10 @@ and refuse exactly the same things. Every page that shows patient data records
 who saw which referrals (``services.access_record``).
 """
 
+import re
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 from uuid import UUID
@@ -16,8 +18,9 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,15 +28,22 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
+from rest_framework.serializers import Serializer
 
-from mscc.errors import DomainError
-from pathways.codes import ClockStatus
+from mscc.errors import DomainError, NotFound
+from pathways import scoring
+from pathways.api.scores import ScoreRecordInput
+from pathways.codes import ClockStatus, EventKind, ScoreKind
+from pathways.models import ClinicalEvent
+from pathways.services import clock_mark_not_appropriate, mdt_decision_record, score_record
 from referrals import forms, idempotency, selectors, services
 from referrals.api.permissions import ACTION_ROLES
 from referrals.api.serializers import CategoryOverrideInput, ReferralCreateInput
-from referrals.codes import Category
+from referrals.api.workflow import EventInput, MdtInput, NotAppropriateInput, StatusInput
+from referrals.codes import TERMINAL_STATUSES, Category, ReferralStatus
 from referrals.models import Referral, User
 from referrals.templatetags.referral_pages import when
+from referrals.transitions import REQUIRED_FIELDS, TRANSITIONS
 
 # The queue page shows this many rows, then says how many more there are.
 QUEUE_LIMIT = 200
@@ -267,36 +277,65 @@ def queue_print(request: PageRequest) -> HttpResponse:
     return render(request, "referrals/queue_print.html", context)
 
 
-# --- One referral ----------------------------------------------------------------------
+# --- One referral: the coordinator's working page -----------------------------------------
+#
+# The referral page shows the clocks, the advice that applies now, the timeline
+# of events, the MDT decisions and the scores, and lets a coordinator record an
+# event, an MDT decision, a status move, a "not appropriate" clock or a score
+# without leaving it. Each form posts to its own URL and is validated by the
+# API's input serializer for that action, then written by the same service.
+#
+# With htmx a form is answered in place: the panels it changed are swapped out
+# of band (``referrals/detail/_update.html``), and a refused form comes back
+# alone with its errors, since nothing was stored. Without JavaScript the same
+# URLs answer a POST with a redirect to the page (or the page again with the
+# errors): POST-redirect-GET.
+
+# The panels any action may change; swapped after each success, and every
+# 30 seconds while the page is open (so the countdowns and another
+# coordinator's work show).
+LIVE_PANELS = ("summary", "advice", "clocks", "timeline", "mdt", "scores")
+# Each form's fragment: what is answered alone when it is refused.
+FORM_FRAGMENTS = {
+    "acknowledge": "summary",
+    "event": "event_form",
+    "withdraw": "timeline",
+    "status": "status_form",
+    "mdt": "mdt_form",
+    "not_appropriate": "clocks",
+    "sins": "sins_form",
+    "tokuhashi": "tokuhashi_form",
+}
+# The forms a status move can change (what may be recorded on a closed referral).
+STATUS_DEPENDENT = ("event_form", "status_form", "mdt_form")
+FORM_TITLES = {
+    "category": "Change category",
+    "acknowledge": "Acknowledge",
+    "event": "Record an event",
+    "withdraw": "Withdraw an event",
+    "status": "Change status",
+    "mdt": "Record an MDT decision",
+    "not_appropriate": "Mark a clock not appropriate",
+    "sins": "Record a SINS score",
+    "tokuhashi": "Record a revised Tokuhashi score",
+}
 
 
-def _detail(
-    request: PageRequest,
-    referral: Referral,
-    *,
-    override_values: dict[str, str] | None = None,
-    override_errors: dict[str, list[str]] | None = None,
-) -> HttpResponse:
-    now = timezone.now()
-    _record_access(request, "referral_detail", [referral])
-    return render(
-        request,
-        "referrals/referral_detail.html",
-        {
-            "referral": referral,
-            "clocks": [selectors.clock_view(c, now) for c in referral.clocks.all()],
-            "prompts": selectors.referral_prompts(referral),
-            "events": list(referral.events.all()),
-            "overridden": bool(referral.category_override_reason),
-            "category_choices": [
-                (c.value, forms.CATEGORY_CHOICE_LABELS[c.value]) for c in Category
-            ],
-            "values": override_values or {"category": referral.category, "reason": ""},
-            "errors": override_errors or {},
-            "general_errors": (override_errors or {}).get(forms.NON_FIELD, []),
-            "now": now,
-        },
-    )
+@dataclass
+class Submitted:
+    """A form as posted: which one, what was entered, what was wrong with it
+    and, for a form on one row (a clock's, an event's), which row. After a
+    success it is the emptied form with ``done`` saying what was recorded."""
+
+    form: str
+    values: dict[str, Any]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    row: str = ""
+    done: str = ""
+
+
+def _fragment(name: str) -> str:
+    return f"referrals/detail/_{name}.html"
 
 
 def _scoped_referral(request: PageRequest, referral_id: UUID) -> Referral:
@@ -307,10 +346,505 @@ def _scoped_referral(request: PageRequest, referral_id: UUID) -> Referral:
     return get_object_or_404(referrals, pk=referral_id)
 
 
+def referral_path(referral: Referral) -> str:
+    return reverse("referral_detail", kwargs={"referral_id": referral.pk})
+
+
+def _form_state(name: str, submitted: Submitted | None, blank: dict[str, Any]) -> dict[str, Any]:
+    if submitted is None or submitted.form != name or submitted.row:
+        return {"values": blank, "errors": {}, "general": [], "done": ""}
+    return {
+        "values": submitted.values,
+        "errors": submitted.errors,
+        "general": submitted.errors.get(forms.NON_FIELD, []),
+        "done": submitted.done,
+    }
+
+
+def _row_form(
+    form: str, row: Any, submitted: Submitted | None, names: tuple[str, ...]
+) -> dict[str, Any]:
+    """The state of a form on one row (a clock's, an event's)."""
+    mine = submitted if submitted and submitted.form == form and submitted.row == str(row) else None
+    return {
+        "prefix": f"{form}-{row}-",
+        "values": mine.values if mine else forms.blank_values(names),
+        "errors": mine.errors if mine else {},
+        "general": mine.errors.get(forms.NON_FIELD, []) if mine else [],
+        # A refused reason opens its form again, beside its error.
+        "open": bool(mine and mine.errors),
+    }
+
+
+# The services write stop reasons with event codes in them ("mri_performed
+# recorded"); the page says them in words.
+_EVENT_CODES = re.compile(r"\b(" + "|".join(k.value for k in EventKind if "_" in k.value) + r")\b")
+
+
+def _in_words(text: str) -> str:
+    return _EVENT_CODES.sub(lambda m: forms.EVENT_KIND_LABELS[m.group(1)], text)
+
+
+def _clock_rows(
+    referral: Referral, now: datetime, submitted: Submitted | None, may_mark: bool
+) -> list[dict[str, Any]]:
+    rows = []
+    for clock in referral.clocks.all():
+        view = selectors.clock_view(clock, now)
+        view.update(
+            stop_reason=_in_words(clock.stop_reason),
+            not_appropriate_by=clock.not_appropriate_by if clock.not_appropriate else None,
+            not_appropriate_at=clock.not_appropriate_at,
+            taken=(clock.stopped_at - clock.started_at) if clock.stopped_at else None,
+            # The service refuses a cancelled clock: it is already out of the standard.
+            markable=may_mark
+            and not clock.not_appropriate
+            and clock.status != ClockStatus.CANCELLED,
+            form=_row_form("not_appropriate", clock.pk, submitted, forms.NOT_APPROPRIATE_FIELDS),
+        )
+        rows.append(view)
+    return rows
+
+
+def _timeline(
+    referral: Referral,
+    events: list[ClinicalEvent],
+    submitted: Submitted | None,
+    may_withdraw: bool,
+) -> list[dict[str, Any]]:
+    """The referral's story in time order: suspicion, receipt, then each event.
+    A withdrawal is shown on the event it withdraws (struck through, with the
+    reason), not as an entry of its own."""
+    corrections = {e.corrects_id: e for e in events if e.kind == EventKind.ENTERED_IN_ERROR}
+    items: list[dict[str, Any]] = []
+    if abs(referral.received_at - referral.suspected_at) >= timedelta(minutes=1):
+        items.append(
+            {"at": referral.suspected_at, "title": "MSCC or spinal metastases first suspected"}
+        )
+    items.append(
+        {
+            "at": referral.received_at,
+            "title": f"Referral received from {referral.referring_organisation.name}",
+            "recorded_by": referral.referred_by,
+        }
+    )
+    for event in events:
+        if event.kind == EventKind.ENTERED_IN_ERROR:
+            continue
+        correction = corrections.get(event.pk)
+        items.append(
+            {
+                "at": event.occurred_at,
+                "title": forms.EVENT_KIND_LABELS.get(event.kind, event.kind),
+                "event": event,
+                "recorded_by": event.recorded_by,
+                "recorded_at": event.recorded_at,
+                "details": event.details,
+                "withdrawn": correction,
+                # The service refuses to withdraw an acknowledgement, and
+                # anything once the referral is closed.
+                "withdrawable": may_withdraw
+                and correction is None
+                and event.kind != EventKind.ACKNOWLEDGED,
+                "form": _row_form("withdraw", event.pk, submitted, forms.WITHDRAW_FIELDS),
+            }
+        )
+    items.sort(key=lambda item: item["at"])  # stable: events keep their recorded order
+    return items
+
+
+def _scores(referral: Referral) -> list[dict[str, Any]]:
+    rows = []
+    for record in referral.scores.select_related("recorded_by").order_by("recorded_at", "id"):
+        # Points per component are not stored: the published tables give them
+        # again from the stored inputs (as the scores API does).
+        points = scoring.calculate(record.kind, record.inputs).components
+        rows.append(
+            {
+                "record": record,
+                "band_label": forms.LABELS[f"{record.kind}_band"].get(record.band, record.band),
+                "inputs": [
+                    (forms.score_input_label(record.kind, name, value), points.get(name))
+                    for name, value in record.inputs.items()
+                ],
+            }
+        )
+    return rows
+
+
+def _status_choices(referral: Referral) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The moves the state map allows from the current status, and for each
+    optional-looking input, which of those moves need it."""
+    allowed = TRANSITIONS[ReferralStatus(referral.status)]
+    choices = [(s.value, forms.STATUS_LABELS[s]) for s in ReferralStatus if s in allowed]
+    needs = {}
+    for name in ("reason", "redirected_to", "occurred_at"):
+        targets = [label for code, label in choices if name in REQUIRED_FIELDS.get(code, ())]
+        if targets:
+            needs[name] = "Needed for: " + "; ".join(targets) + "."
+    return choices, needs
+
+
+def _detail_context(
+    request: PageRequest, referral: Referral, now: datetime, submitted: Submitted | None = None
+) -> dict[str, Any]:
+    user = request.user
+    closed = referral.status in TERMINAL_STATUSES
+    events = list(referral.events.all())
+    status_choices, status_needs = _status_choices(referral)
+    event_choices = [
+        (k.value, forms.EVENT_KIND_LABELS[k])
+        for k in EventKind
+        if k != EventKind.ENTERED_IN_ERROR
+        and not (k == EventKind.ACKNOWLEDGED and referral.acknowledged_at)
+    ]
+    failed = submitted if submitted is not None and submitted.errors else None
+    state = {
+        "category": _form_state(
+            "category", submitted, {"category": referral.category, "reason": ""}
+        ),
+        "acknowledge": _form_state("acknowledge", submitted, {}),
+        "event": _form_state("event", submitted, forms.blank_values(forms.EVENT_FIELDS)),
+        "status": _form_state("status", submitted, forms.blank_values(forms.STATUS_FIELDS)),
+        "mdt": _form_state("mdt", submitted, forms.blank_values(forms.MDT_FIELDS)),
+        "sins": _form_state(
+            "sins", submitted, forms.blank_values(forms.SCORE_FIELDS[ScoreKind.SINS])
+        ),
+        "tokuhashi": _form_state(
+            "tokuhashi", submitted, forms.blank_values(forms.SCORE_FIELDS[ScoreKind.TOKUHASHI])
+        ),
+    }
+    clocks = _clock_rows(
+        referral, now, submitted, user.role in ACTION_ROLES["clock_not_appropriate"]
+    )
+    return {
+        "referral": referral,
+        "now": now,
+        "closed": closed,
+        "clocks": clocks,
+        "any_markable": any(c["markable"] for c in clocks),
+        "prompts": selectors.referral_prompts(referral),
+        "timeline": _timeline(
+            referral, events, submitted, not closed and user.role in ACTION_ROLES["referral_event"]
+        ),
+        "mdt_decisions": list(referral.mdt_decisions.all()),
+        "scores": _scores(referral),
+        "score_note": scoring.NOTE,
+        "overridden": bool(referral.category_override_reason),
+        "category_choices": [(c.value, forms.CATEGORY_CHOICE_LABELS[c.value]) for c in Category],
+        "event_choices": event_choices,
+        "status_choices": status_choices,
+        "status_needs": status_needs,
+        "mdt_choices": list(forms.MDT_DECISION_LABELS.items()),
+        "sins_choices": forms.sins_choices(),
+        "tokuhashi_choices": forms.tokuhashi_choices(),
+        "form_state": state,
+        # The refused form, for the summary at the top of a page reloaded without htmx.
+        "failed_form": failed.form if failed else "",
+        "failed_title": FORM_TITLES.get(failed.form, "") if failed else "",
+        "failed_anchor": _failed_anchor(failed) if failed else "",
+        # The category form's state under the names the field tags read.
+        "values": state["category"]["values"],
+        "errors": failed.errors if failed else {},
+        "general_errors": state["category"]["general"],
+    }
+
+
+def _failed_anchor(submitted: Submitted) -> str:
+    """Where on the page the refused form is."""
+    if submitted.form == "not_appropriate":
+        return f"clock-{submitted.row}"
+    if submitted.form == "withdraw":
+        return f"event-{submitted.row}"
+    if submitted.form == "acknowledge":
+        return "summary"
+    return f"form-{submitted.form}"
+
+
+def _detail(
+    request: PageRequest, referral: Referral, submitted: Submitted | None = None
+) -> HttpResponse:
+    _record_access(request, "referral_detail", [referral])
+    context = _detail_context(request, referral, timezone.now(), submitted)
+    return render(request, "referrals/referral_detail.html", context)
+
+
+def _fragments(
+    request: PageRequest,
+    referral: Referral,
+    fragments: list[str],
+    *,
+    submitted: Submitted | None = None,
+    notice: str = "",
+    name: str,
+) -> HttpResponse:
+    """Panels of the page, each to be swapped in place by its id (htmx)."""
+    _record_access(request, f"referral_detail.{name}", [referral])
+    context = _detail_context(request, referral, timezone.now(), submitted)
+    context.update(fragments=[_fragment(f) for f in fragments], notice=notice)
+    return render(request, "referrals/detail/_update.html", context)
+
+
 @page("referral_detail")
 @require_GET
 def referral_detail(request: PageRequest, referral_id: UUID) -> HttpResponse:
     return _detail(request, _scoped_referral(request, referral_id))
+
+
+@page("referral_detail")
+@require_GET
+def referral_live(request: PageRequest, referral_id: UUID) -> HttpResponse:
+    """The live panels alone: the page fetches them every 30 seconds, so the
+    countdowns move and another coordinator's work shows."""
+    referral = _scoped_referral(request, referral_id)
+    return _fragments(request, referral, list(LIVE_PANELS), name="live")
+
+
+Perform = Callable[[Referral, dict[str, Any], datetime], str]
+
+
+def _error_dict(exc: Exception) -> dict[str, Any]:
+    if isinstance(exc, DjangoValidationError):
+        return exc.message_dict if hasattr(exc, "error_dict") else {forms.NON_FIELD: exc.messages}
+    if isinstance(exc, DomainError):
+        return {exc.field or forms.NON_FIELD: [exc.message]}
+    raise TypeError(exc)
+
+
+def _act(
+    request: PageRequest,
+    referral: Referral,
+    *,
+    form: str,
+    names: tuple[str, ...],
+    body: Serializer,
+    perform: Perform,
+    renamed: dict[str, str] | None = None,
+    row: str = "",
+) -> HttpResponse:
+    """Validate a posted form with its API serializer, then call the service.
+
+    Success: the changed panels (htmx), or a redirect to the page. Refused:
+    the form again with each message beside its input (htmx: that form
+    alone), and nothing stored (the services write in one transaction).
+    """
+    values = forms.form_values(request.POST, names)
+    status_before = referral.status
+    if body.is_valid():
+        try:
+            done = perform(referral, dict(body.validated_data), timezone.now())
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        except (DomainError, DjangoValidationError) as exc:
+            errors = forms.form_errors(_error_dict(exc), names, renamed)
+            if isinstance(exc, DomainError) and exc.code == "already_acknowledged":
+                errors = {forms.NON_FIELD: [_already_acknowledged(referral.pk)]}
+        else:
+            return _succeeded(request, referral.pk, form, names, row, done, status_before)
+    else:
+        errors = forms.form_errors(body.errors, names, renamed)
+    submitted = Submitted(form=form, values=values, errors=errors, row=row)
+    referral = _scoped_referral(request, referral.pk)
+    if request.htmx:
+        return _fragments(
+            request,
+            referral,
+            [FORM_FRAGMENTS[form]],
+            submitted=submitted,
+            notice=f"Nothing was recorded: see the errors in {FORM_TITLES[form]}.",
+            name=form,
+        )
+    return _detail(request, referral, submitted)
+
+
+def _succeeded(
+    request: PageRequest,
+    referral_id: UUID,
+    form: str,
+    names: tuple[str, ...],
+    row: str,
+    done: str,
+    status_before: str,
+) -> HttpResponse:
+    referral = _scoped_referral(request, referral_id)
+    if not request.htmx:
+        messages.success(request, done)
+        return redirect(referral_path(referral))
+    fragments = list(LIVE_PANELS)
+    if FORM_FRAGMENTS[form] not in fragments:
+        fragments.append(FORM_FRAGMENTS[form])
+    if referral.status != status_before:
+        fragments += [f for f in STATUS_DEPENDENT if f not in fragments]
+    submitted = Submitted(form=form, values=forms.blank_values(names), row=row, done=done)
+    return _fragments(request, referral, fragments, submitted=submitted, notice=done, name=form)
+
+
+@page("referral_event")
+@require_POST
+def referral_event(request: PageRequest, referral_id: UUID) -> HttpResponse:
+    """Record a clinical event (the clocks start and stop from it). The
+    Acknowledge button posts here too, as the event it is."""
+    referral = _scoped_referral(request, referral_id)
+    form = "acknowledge" if request.POST.get("form") == "acknowledge" else "event"
+
+    def perform(referral: Referral, data: dict[str, Any], now: datetime) -> str:
+        services.referral_event_add(
+            referral=referral,
+            user=request.user,
+            now=now,
+            kind=data["kind"],
+            occurred_at=data["occurred_at"] or now,
+            details=data["details"],
+            corrects=data["corrects"],
+        )
+        if data["kind"] == EventKind.ACKNOWLEDGED:
+            return f"Acknowledged {referral.reference}."
+        return f"Recorded: {forms.EVENT_KIND_LABELS[data['kind']]}."
+
+    return _act(
+        request,
+        referral,
+        form=form,
+        # The Acknowledge button has no inputs: whatever is wrong is said beside it.
+        names=forms.EVENT_FIELDS if form == "event" else (),
+        body=EventInput(data=forms.form_data(request.POST, forms.EVENT_FIELDS)),
+        perform=perform,
+    )
+
+
+@page("referral_event")
+@require_POST
+def referral_event_withdraw(
+    request: PageRequest, referral_id: UUID, event_id: UUID
+) -> HttpResponse:
+    """Withdraw an event recorded by mistake (an entered_in_error event naming
+    it, with the reason); what it did to the clocks is undone."""
+    referral = _scoped_referral(request, referral_id)
+    wrong = get_object_or_404(referral.events.all(), pk=event_id)
+    data = forms.form_data(request.POST, forms.WITHDRAW_FIELDS)
+    body = {"kind": EventKind.ENTERED_IN_ERROR.value, "corrects": str(wrong.pk)}
+    if "reason" in data:
+        body["details"] = data["reason"]
+
+    def perform(referral: Referral, data: dict[str, Any], now: datetime) -> str:
+        services.referral_event_add(
+            referral=referral,
+            user=request.user,
+            now=now,
+            kind=EventKind.ENTERED_IN_ERROR,
+            occurred_at=now,
+            details=data["details"],
+            corrects=data["corrects"],
+        )
+        label = forms.EVENT_KIND_LABELS.get(wrong.kind, wrong.kind)
+        return f"Withdrawn as entered in error: {label}."
+
+    return _act(
+        request,
+        referral,
+        form="withdraw",
+        names=forms.WITHDRAW_FIELDS,
+        body=EventInput(data=body),
+        perform=perform,
+        renamed={"details": "reason"},
+        row=str(wrong.pk),
+    )
+
+
+@page("referral_status")
+@require_POST
+def referral_status(request: PageRequest, referral_id: UUID) -> HttpResponse:
+    """Move the referral along the state map, with the fields the move needs."""
+    referral = _scoped_referral(request, referral_id)
+
+    def perform(referral: Referral, data: dict[str, Any], now: datetime) -> str:
+        services.referral_status_change(referral=referral, user=request.user, now=now, **data)
+        return f"Status changed to {forms.STATUS_LABELS[ReferralStatus(data['status'])]}."
+
+    return _act(
+        request,
+        referral,
+        form="status",
+        names=forms.STATUS_FIELDS,
+        body=StatusInput(data=forms.form_data(request.POST, forms.STATUS_FIELDS)),
+        perform=perform,
+        # A refused move (not on the state map, already acknowledged) is
+        # about the status chosen.
+        renamed={forms.NON_FIELD: "status"},
+    )
+
+
+@page("referral_mdt")
+@require_POST
+def referral_mdt(request: PageRequest, referral_id: UUID) -> HttpResponse:
+    """Record an MDT decision and care plan; a decision to treat with
+    radiotherapy starts the 24-hour radiotherapy clock (NG234 1.10.4)."""
+    referral = _scoped_referral(request, referral_id)
+
+    def perform(referral: Referral, data: dict[str, Any], now: datetime) -> str:
+        mdt_decision_record(referral=referral, user=request.user, now=now, **data)
+        return f"MDT decision recorded: {forms.MDT_DECISION_LABELS[data['decision']]}."
+
+    return _act(
+        request,
+        referral,
+        form="mdt",
+        names=forms.MDT_FIELDS,
+        body=MdtInput(data=forms.form_data(request.POST, forms.MDT_FIELDS)),
+        perform=perform,
+    )
+
+
+@page("clock_not_appropriate")
+@require_POST
+def referral_clock_not_appropriate(
+    request: PageRequest, referral_id: UUID, clock_id: UUID
+) -> HttpResponse:
+    """Mark a clock "not appropriate" with a reason: out of the QS56 denominator."""
+    referral = _scoped_referral(request, referral_id)
+    clock = get_object_or_404(referral.clocks.all(), pk=clock_id)
+
+    def perform(referral: Referral, data: dict[str, Any], now: datetime) -> str:
+        clock_mark_not_appropriate(
+            referral=referral, clock_id=clock.pk, reason=data["reason"], user=request.user, now=now
+        )
+        return f"{forms.CLOCK_KIND_LABELS[clock.kind]} clock marked not appropriate."
+
+    return _act(
+        request,
+        referral,
+        form="not_appropriate",
+        names=forms.NOT_APPROPRIATE_FIELDS,
+        body=NotAppropriateInput(data=forms.form_data(request.POST, forms.NOT_APPROPRIATE_FIELDS)),
+        perform=perform,
+        row=str(clock.pk),
+    )
+
+
+@page("score_record")
+@require_POST
+def referral_score(request: PageRequest, referral_id: UUID, kind: str) -> HttpResponse:
+    """Record a SINS or revised Tokuhashi score: support to a full clinical
+    assessment, never a decision (NG234 1.9.3)."""
+    if kind not in {k.value for k in ScoreKind}:
+        raise Http404("No such score.")
+    referral = _scoped_referral(request, referral_id)
+
+    def perform(referral: Referral, data: dict[str, Any], now: datetime) -> str:
+        record = score_record(
+            referral=referral, kind=data["kind"], inputs=data["inputs"], user=request.user
+        )
+        band = forms.LABELS[f"{record.kind}_band"].get(record.band, record.band)
+        return f"{forms.SCORE_KIND_LABELS[record.kind]} recorded: {record.score}, {band}."
+
+    return _act(
+        request,
+        referral,
+        form=kind,
+        names=forms.SCORE_FIELDS[kind],
+        body=ScoreRecordInput(data=forms.score_data(kind, request.POST)),
+        perform=perform,
+    )
 
 
 def _already_acknowledged(referral_id: UUID) -> str:
@@ -354,10 +888,6 @@ def referral_acknowledge(request: PageRequest, referral_id: UUID) -> HttpRespons
     return redirect(_safe_next(request, referral_path(referral)))
 
 
-def referral_path(referral: Referral) -> str:
-    return reverse("referral_detail", kwargs={"referral_id": referral.pk})
-
-
 @page("referral_category")
 @require_POST
 def referral_category(request: PageRequest, referral_id: UUID) -> HttpResponse:
@@ -386,6 +916,5 @@ def referral_category(request: PageRequest, referral_id: UUID) -> HttpResponse:
     return _detail(
         request,
         _scoped_referral(request, referral_id),
-        override_values=values,
-        override_errors=errors,
+        Submitted(form="category", values=values, errors=errors),
     )

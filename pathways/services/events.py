@@ -78,7 +78,7 @@ def _apply(*, referral: Referral, event: ClinicalEvent, user: User) -> None:
             clock_stop(
                 clock=clock,
                 stopped_at=event.occurred_at,
-                reason=f"{kind} recorded",
+                reason=f"{words(kind)} recorded",
                 user=user,
                 event=event,
             )
@@ -88,7 +88,7 @@ def _apply(*, referral: Referral, event: ClinicalEvent, user: User) -> None:
             clock_cancel(
                 clock=clock,
                 at=event.occurred_at,
-                reason=f"No longer applies: {kind.value.replace('_', ' ')}.",
+                reason=f"No longer applies: {words(kind)}.",
                 user=user,
                 event=event,
             )
@@ -119,7 +119,7 @@ def _apply(*, referral: Referral, event: ClinicalEvent, user: User) -> None:
             clock_stop(
                 clock=clock,
                 stopped_at=stop.occurred_at,
-                reason=f"{stop.kind} recorded",
+                reason=f"{words(stop.kind)} recorded",
                 user=user,
                 event=stop,
             )
@@ -138,14 +138,22 @@ def referral_locked(referral: Referral) -> Referral:
     )
 
 
-def event_time_checked(occurred_at: datetime, now: datetime) -> datetime:
+def event_time_checked(
+    occurred_at: datetime, now: datetime, *, field: str = "occurred_at"
+) -> datetime:
     """An event may be earlier than now, never later. A few minutes of client
     clock skew (MSCC_FUTURE_SKEW_SECONDS) is read as now rather than refused."""
     if occurred_at.tzinfo is None:
-        raise DomainError("Give the time with its UTC offset.", field="occurred_at")
+        raise DomainError("Give the time with its UTC offset.", field=field)
     if occurred_at > now + timedelta(seconds=settings.MSCC_FUTURE_SKEW_SECONDS):
-        raise DomainError("An event cannot be in the future.", field="occurred_at")
+        raise DomainError("An event cannot be in the future.", field=field)
     return min(occurred_at, now)
+
+
+def words(code: str) -> str:
+    """A code as people read it: ``mri_performed`` → ``MRI performed``."""
+    text = code.replace("_", " ")
+    return text.replace("mri", "MRI").replace("rt ", "radiotherapy ").replace("mscc", "MSCC")
 
 
 @transaction.atomic
@@ -213,7 +221,10 @@ def referral_event_withdraw(
 
     for clock in Clock.objects.filter(started_by_event=wrong).exclude(status=ClockStatus.CANCELLED):
         clock_cancel(
-            clock=clock, at=now, reason=f"Its start ({wrong.kind}) was entered in error.", user=user
+            clock=clock,
+            at=now,
+            reason=f"Its start ({words(wrong.kind)}) was entered in error.",
+            user=user,
         )
     for clock in Clock.objects.filter(stopped_by_event=wrong):
         clash = referral.clocks.filter(kind=clock.kind, status=ClockStatus.RUNNING).exists()
@@ -222,7 +233,9 @@ def referral_event_withdraw(
                 f"A later {clock.kind} clock is running: withdraw the event that started it first.",
                 code="later_clock_running",
             )
-        clock_reopen(clock=clock, user=user, reason=f"Reopened: {wrong.kind} was entered in error.")
+        clock_reopen(
+            clock=clock, user=user, reason=f"Reopened: {words(wrong.kind)} was entered in error."
+        )
     correction = ClinicalEvent(
         referral=referral,
         kind=E.ENTERED_IN_ERROR,

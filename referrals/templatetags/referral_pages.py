@@ -2,7 +2,7 @@
 hints and errors; code labels; UK times; the stopped-worker banner."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
@@ -26,6 +26,47 @@ def when(value: datetime | None) -> str:
     if value is None:
         return "—"
     return date_format(timezone.localtime(value), WHEN_FORMAT)
+
+
+@register.filter
+def person(user: Any) -> str:
+    """Who did something: their full name, else their username."""
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.username
+
+
+def _span(seconds: int) -> str:
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min"
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """How long something took (``3 h 05 min``)."""
+    if value is None:
+        return "—"
+    return _span(max(int(value.total_seconds()), 0))
+
+
+@register.filter
+def target_hours(hours: float | None) -> str:
+    """A clock's target in plain words (``30 min``, ``24 h``, ``7 d``)."""
+    if hours is None:
+        return "—"
+    if hours < 1:
+        return f"{round(hours * 60)} min"
+    if hours <= 48 and hours == int(hours):
+        return f"{int(hours)} h"
+    if hours % 24 == 0:
+        return f"{int(hours // 24)} days"
+    return _span(round(hours * 3600))
 
 
 @register.filter
@@ -54,9 +95,12 @@ def _field(
 ) -> dict[str, Any]:
     values = context.get("values") or {}
     errors = (context.get("errors") or {}).get(name, [])
+    # Several forms on one page may share an input name: ``field_prefix``
+    # (set with ``{% with %}``) keeps each input's id, and its label, unique.
+    prefix = context.get("field_prefix") or ""
     return {
         "name": name,
-        "id": f"f-{name}",
+        "id": f"f-{prefix}{name}",
         "label": label,
         "hint": hint,
         "value": values.get(name, ""),

@@ -37,7 +37,8 @@
     if (summary) summary.focus();
   });
 
-  // The queue refreshes itself; say so plainly when it cannot.
+  // The queue and the referral page refresh themselves; say so plainly when
+  // they cannot.
   function refreshFailed(failed) {
     var notice = document.getElementById("refresh-error");
     if (notice) notice.hidden = !failed;
@@ -48,5 +49,53 @@
     if (event.detail && event.detail.target && event.detail.target.id === "queue") {
       refreshFailed(false);
     }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail && event.detail.elt && event.detail.elt.id === "live-refresh" &&
+        event.detail.successful) {
+      refreshFailed(false);
+    }
+  });
+
+  // The referral page refreshes its panels every 30 seconds, except while a
+  // form on a clock or an event is open: a half-typed reason is never wiped.
+  window.msccLiveIdle = function () {
+    return !document.querySelector(".live details[open]");
+  };
+
+  // After a form is answered in place: move focus to its first error, or to
+  // the line saying what was recorded, so keyboard and screen-reader users
+  // are not left on a button that no longer exists. Only for a form the user
+  // sent: the 30-second refresh never moves focus.
+  var answered = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (!elt || elt.tagName !== "FORM") return;
+    var panel = elt.closest("[id]");
+    answered = panel ? panel.id : null;
+  });
+  function focusAnswer(id) {
+    var panel = document.getElementById(id);
+    if (!panel) return;
+    var form = panel.querySelector("form[data-has-errors]");
+    var target = (form && form.querySelector("[aria-invalid=true]")) ||
+      panel.querySelector(".field-error") || panel.querySelector("[data-done]");
+    if (target) target.focus();
+  }
+  // The corner notice says what was just recorded; it goes after a while so
+  // that it never hides the page for long (the form keeps its own line).
+  var noticeTimer = null;
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var notice = document.getElementById("detail-notice");
+    if (notice && event.target === notice) {
+      window.clearTimeout(noticeTimer);
+      noticeTimer = window.setTimeout(function () { notice.innerHTML = ""; }, 10000);
+    }
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    if (answered === null) return;
+    var id = answered;
+    answered = null;
+    window.setTimeout(function () { focusAnswer(id); }, 0);
   });
 })();
