@@ -64,16 +64,10 @@ def _with_display_relations(qs: QuerySet[Referral]) -> QuerySet[Referral]:
     )
 
 
-def referral_load_clocks_and_events(referral: Referral) -> None:
-    """Load a referral's clocks and events in place (two queries), for a
-    referral whose other relations are already in memory."""
-    prefetch_related_objects(
-        [referral],
-        _clocks_by_due(),
-        "events__recorded_by",
-        "mdt_decisions__recorded_by",
-        "scores__recorded_by",
-    )
+def referral_load_clocks(referral: Referral) -> None:
+    """Load a new referral's clocks in place (one query): its other relations
+    are already in memory, and it has no events, decisions or scores yet."""
+    prefetch_related_objects([referral], _clocks_by_due())
 
 
 def referral_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Referral]:

@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pathways.codes import ClockKind, ClockStatus
-from referrals import nhs_number
+from referrals import nhs_number, rules
 from referrals.codes import (
     CancerStatus,
     Category,
@@ -25,7 +25,7 @@ from referrals.codes import (
     Sex,
 )
 from referrals.models import Organisation, Referral, Service
-from referrals.selectors import clock_view, referral_prompts
+from referrals.selectors import clock_view, referral_prompts, triage_input_for
 
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
 _TEXT_MAX = 5000
@@ -370,6 +370,20 @@ class ReferralSummaryOutput(ReferralSummaryFields):
             "service": referral.service.code,
             "clocks": self.get_clocks(referral),
         }
+
+
+class ReferralCreatedOutput(ReferralSummaryFields):
+    """The answer to a new referral (DESIGN.md section 8): the summary, the
+    identity check, and the initial advice for its category."""
+
+    identity_check_note = serializers.CharField()
+    prompts = serializers.SerializerMethodField()
+
+    @extend_schema_field(PromptOutput(many=True))
+    def get_prompts(self, referral: Referral) -> list[dict[str, Any]]:
+        # A new referral has no events yet: the advice is the triage advice.
+        prompts = rules.prompts_for(triage_input_for(referral), Category(referral.category))
+        return PromptOutput(prompts, many=True).data
 
 
 class ReferralDetailOutput(ReferralSummaryFields):

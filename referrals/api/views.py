@@ -21,6 +21,7 @@ from referrals.api import idempotency
 from referrals.api.permissions import RolePermission
 from referrals.api.serializers import (
     CategoryOverrideInput,
+    ReferralCreatedOutput,
     ReferralCreateInput,
     ReferralDetailOutput,
     ReferralSummaryOutput,
@@ -101,7 +102,7 @@ class ReferralListCreateView(APIView):
 
     @extend_schema(
         request=ReferralCreateInput,
-        responses={201: ReferralDetailOutput},
+        responses={201: ReferralCreatedOutput},
         parameters=[
             OpenApiParameter(
                 idempotency.HEADER,
@@ -131,9 +132,9 @@ class ReferralListCreateView(APIView):
                 )
                 _record_access(request, "api.referral.create", [referral])
             # The new referral's relations are already in memory; load only
-            # its clocks and (no) events rather than fetching it all again.
-            selectors.referral_load_clocks_and_events(referral)
-            body = ReferralDetailOutput(referral, context={"now": now}).data
+            # its clocks rather than fetching it all again.
+            selectors.referral_load_clocks(referral)
+            body = ReferralCreatedOutput(referral, context={"now": now}).data
             return Response(body, status=status.HTTP_201_CREATED)
 
         if key is None:
