@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db import models
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -41,6 +42,8 @@ class AllianceAdmin(SimpleHistoryAdmin):
 @admin.register(Service)
 class ServiceAdmin(SimpleHistoryAdmin):
     list_display = ("code", "name", "alliance", "coordinator_phone")
+    # A webhook URL typed without a scheme is read as https, never http.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_filter = ("alliance",)
     search_fields = ("code", "name")
 

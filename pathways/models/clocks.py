@@ -49,7 +49,10 @@ class Clock(models.Model):
         "referrals.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     not_appropriate_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    # When the next escalation step falls due (NULL: none left). Kept by the
+    # clock and escalation services; the sweep selects on it by index.
+    next_escalation_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["next_escalation_at"])
 
     class Meta:
         constraints = [
@@ -67,6 +70,12 @@ class Clock(models.Model):
             # The sweep reads running clocks by due time.
             models.Index(
                 fields=["due_at"], condition=models.Q(status="running"), name="clock_running_due"
+            ),
+            # The sweep: running clocks with an escalation step due.
+            models.Index(
+                fields=["next_escalation_at"],
+                condition=models.Q(status="running", next_escalation_at__isnull=False),
+                name="clock_escalation_due",
             ),
             # The queue reads each referral's earliest running clock.
             models.Index(

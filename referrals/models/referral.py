@@ -42,6 +42,14 @@ class Referral(models.Model):
         "referrals.User", on_delete=models.PROTECT, related_name="referrals_made"
     )
     # The pathway version the referral started on; later edits never reach it.
+    # The escalation policy it started under (issue 4): frozen like the pathway.
+    escalation_policy = models.ForeignKey(
+        "notifications.EscalationPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+    )
     pathway_version = models.ForeignKey(
         "pathways.PathwayVersion", on_delete=models.PROTECT, related_name="referrals"
     )

@@ -30,7 +30,16 @@ class Service(models.Model):
     alliance = models.ForeignKey(Alliance, on_delete=models.PROTECT, related_name="services")
     # The 24/7 number referrers are told to ring for an emergency (NG234 1.3.2).
     coordinator_phone = models.CharField(max_length=32, blank=True)
-    history = HistoricalRecords()
+    # The service lead, escalated to when a clock stays breached.
+    lead = models.ForeignKey(
+        "referrals.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Where the webhook channel POSTs (a pager or SMS gateway), HMAC-signed
+    # with the secret; both optional.
+    webhook_url = models.URLField(blank=True)
+    webhook_secret = models.CharField(max_length=200, blank=True)
+    # The webhook secret is kept out of the history tables.
+    history = HistoricalRecords(excluded_fields=["webhook_secret"])
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
