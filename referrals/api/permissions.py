@@ -15,6 +15,7 @@ from referrals.codes import Role
 CLINICAL = frozenset({Role.COORDINATOR, Role.SENIOR_CLINICIAN})
 REFERRING = frozenset({Role.REFERRER}) | CLINICAL
 EVERYONE = frozenset(Role)
+ADMINS = frozenset({Role.SERVICE_ADMIN})
 
 ACTION_ROLES: dict[str, frozenset[Role]] = {
     "me": EVERYONE,
@@ -30,6 +31,11 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
     "clock_not_appropriate": CLINICAL,
     "score_calculate": REFERRING,
     "score_record": CLINICAL,
+    "rota_view": CLINICAL | ADMINS,
+    "rota_manage": ADMINS,
+    "coverage_gaps": CLINICAL | ADMINS,
+    "escalation_acknowledge": CLINICAL,
+    "notifications_inbox": CLINICAL | ADMINS,
 }
 
 

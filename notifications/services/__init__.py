@@ -1,0 +1,5 @@
+"""Writes for notifications, one module per subject; import from here."""
+
+from notifications.services.heartbeat import heartbeat_record
+
+__all__ = ["heartbeat_record"]
