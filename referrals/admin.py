@@ -10,6 +10,7 @@ from django.db import models
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from notifications.services import escalation_policy_create_default
 from pathways.services import pathway_create_default
 from referrals.models import (
     Alliance,
@@ -49,9 +50,12 @@ class ServiceAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: Service, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        # Every new service starts on NG234's defaults (pathway version 1).
+        # Every new service starts on NG234's defaults (pathway version 1) and
+        # the default escalation policy.
         if not obj.pathway_versions.exists():
             pathway_create_default(service=obj, user=request.user)  # type: ignore[arg-type]
+        if not obj.escalation_policies.exists():
+            escalation_policy_create_default(service=obj, user=request.user)  # type: ignore[arg-type]
 
 
 @admin.register(Organisation)

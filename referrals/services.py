@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from mscc.errors import Conflict, DomainError, Forbidden
+from notifications.selectors import escalation_policy_current
+from notifications.services import escalation_policy_create_default
 from pathways.codes import ClockStatus, EventKind
 from pathways.models import ClinicalEvent
 from pathways.selectors import pathway_version_current
@@ -121,6 +123,11 @@ def referral_create(
     if version is None:
         raise DomainError(f"{service.code} has no pathway configured.", field="service")
     held_patient, identity_note = patient_match_or_create(details=patient, user=user)
+    policy = escalation_policy_current(service=service)
+    if policy is None:
+        # Never take a referral that nobody would be escalated about: a service
+        # set up without a policy gets the defaults (a referral is never refused).
+        policy = escalation_policy_create_default(service=service, user=user)
 
     fields = dict(clinical)
     fields["suspected_at"] = fields.get("suspected_at") or now
@@ -130,6 +137,7 @@ def referral_create(
         service=service,
         referred_by=user,
         pathway_version=version,
+        escalation_policy=policy,
         received_at=now,
         identity_check_required=bool(identity_note),
         identity_check_note=identity_note,

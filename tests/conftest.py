@@ -18,6 +18,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from notifications.services import escalation_policy_create_default
 from pathways.services import pathway_create_default
 from referrals.codes import OrganisationKind, Role
 from referrals.models import Alliance, Organisation, Service, User
@@ -76,6 +77,8 @@ class World:
         self.other_gp = self._org("GP-B", OrganisationKind.GP_PRACTICE, self.other_alliance)
         self.pathway = pathway_create_default(service=self.service)
         self.other_pathway = pathway_create_default(service=self.other_service)
+        self.policy = escalation_policy_create_default(service=self.service)
+        escalation_policy_create_default(service=self.other_service)
 
         self.referrer = self._user("referrer", Role.REFERRER, organisation=self.gp)
         self.referrer_same_alliance = self._user(

@@ -11,11 +11,36 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from mscc.errors import Conflict, DomainError, NotFound
+from notifications import escalation_rules
+from notifications.escalation_rules import StepTiming
+from notifications.selectors.policies import policy_steps, step_timings
 from pathways import clock_rules
 from pathways.codes import ClockAnchor, ClockStatus
 from pathways.defaults import INTAKE_ANCHORS
 from pathways.models import ClinicalEvent, Clock, ClockDefinition
 from referrals.models import Referral, User
+
+
+def _step_timings(referral: Referral) -> list[StepTiming]:
+    """The escalation steps of the policy the referral is frozen to (cached on
+    the instance: intake starts several clocks at once)."""
+    cached = getattr(referral, "_escalation_timings", None)
+    if cached is None:
+        steps = (
+            policy_steps({referral.escalation_policy_id}) if referral.escalation_policy_id else {}
+        )
+        cached = step_timings(steps.get(referral.escalation_policy_id, []))
+        referral._escalation_timings = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def next_escalation_for(
+    clock: Clock, referral: Referral, raised: frozenset[int] = frozenset()
+) -> datetime | None:
+    """When the clock's next escalation step falls due (the sweep's index)."""
+    return escalation_rules.next_fire_at(
+        _step_timings(referral), clock.started_at, clock.due_at, raised
+    )
 
 
 def _definitions_for(referral: Referral) -> list[ClockDefinition]:
@@ -59,6 +84,8 @@ def clocks_start_at_intake(
             clock.stop_reason = (
                 f"Imaging at referral already shows {referral.get_imaging_findings_display()}."
             )
+        if clock.status == ClockStatus.RUNNING:
+            clock.next_escalation_at = next_escalation_for(clock, referral)
         clocks.append(clock)
     return bulk_create_with_history(clocks, Clock, default_user=user)
 
@@ -105,8 +132,11 @@ def clock_reopen(*, clock: Clock, user: User, reason: str) -> Clock:
     clock.status = ClockStatus.RUNNING
     clock.stop_reason = reason
     clock.stopped_by_event = None
+    # Steps already raised stay raised; the sweep picks up any now due.
+    raised = frozenset(clock.escalations.values_list("step_id", flat=True))
+    clock.next_escalation_at = next_escalation_for(clock, clock.referral, raised)
     clock._history_user = user  # type: ignore[attr-defined]
-    clock.save(update_fields=_STOP_FIELDS)
+    clock.save(update_fields=[*_STOP_FIELDS, "next_escalation_at"])
     return clock
 
 
@@ -123,6 +153,7 @@ def clock_start_from_event(
         due_at=clock_rules.due_at(event.occurred_at, definition.target),
         started_by_event=event,
     )
+    clock.next_escalation_at = next_escalation_for(clock, referral)
     clock._history_user = user  # type: ignore[attr-defined]
     clock.save()
     return clock

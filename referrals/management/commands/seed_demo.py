@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications.models import Shift
+from notifications.services import escalation_policy_create_default
 from pathways.models import PathwayVersion
 from pathways.services import pathway_create_default
 from referrals.codes import OrganisationKind, Role
@@ -94,8 +95,13 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
                 users[username] = user
             admin = users["demo-admin"]
+            if service.lead_id is None:
+                service.lead = users["demo-senior"]  # escalated to last, after two hours
+                service.save(update_fields=["lead"])
             if not PathwayVersion.objects.filter(service=service).exists():
                 pathway_create_default(service=service, user=admin)
+            if not service.escalation_policies.exists():
+                escalation_policy_create_default(service=service, user=admin)
             shifts = self._rota(service, users["demo-coordinator"], users["demo-senior"])
             made = self._referrals(organisations, service, users)
         self.stdout.write(
