@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.services import heartbeat_record
-from referrals import forms, views
+from referrals import forms
 from referrals.models import Patient, PatientDataAccess, Referral
 from referrals.services import PatientDetails, referral_create
+from referrals.views import queue_page as views  # QUEUE_LIMIT is read there
 from tests.conftest import PASSWORD, hours, next_nhs_number
 
 MSCC_LABEL = "Suspected MSCC (oncological emergency)"

@@ -1,0 +1,148 @@
+"""The SINS and revised Tokuhashi scores in words: kinds, bands, components
+and codes, and the choices the score forms offer.
+"""
+
+from typing import Any
+
+from pathways import scoring
+from pathways.codes import ScoreKind
+
+SCORE_KIND_LABELS: dict[str, str] = {
+    ScoreKind.SINS: "SINS (Spinal Instability Neoplastic Score)",
+    ScoreKind.TOKUHASHI: "Revised Tokuhashi score",
+}
+SINS_BAND_LABELS: dict[str, str] = {
+    scoring.SinsBand.STABLE: "Stable (0 to 6)",
+    scoring.SinsBand.INDETERMINATE: "Indeterminate: possibly impending instability (7 to 12)",
+    scoring.SinsBand.UNSTABLE: "Unstable (13 to 18)",
+}
+TOKUHASHI_BAND_LABELS: dict[str, str] = {
+    band.value: f"{band.value.replace('-', ' to ')} points" for band in scoring.TokuhashiBand
+}
+
+# The score components, in the published tables' order, with the wording and
+# points of Fisher 2010 (SINS) and Tokuhashi 2005: what a clinician reads off
+# the imaging and the examination.
+SINS_COMPONENT_LABELS: dict[str, str] = {
+    "location": "Location",
+    "pain": "Pain",
+    "bone_lesion": "Bone lesion",
+    "alignment": "Radiographic spinal alignment",
+    "collapse": "Vertebral body collapse",
+    "posterolateral": "Posterolateral involvement of spinal elements",
+}
+SINS_CODE_LABELS: dict[str, dict[str, str]] = {
+    "location": {
+        scoring.SinsLocation.JUNCTIONAL: "Junctional (occiput-C2, C7-T2, T11-L1, L5-S1)",
+        scoring.SinsLocation.MOBILE: "Mobile spine (C3-C6, L2-L4)",
+        scoring.SinsLocation.SEMI_RIGID: "Semi-rigid (T3-T10)",
+        scoring.SinsLocation.RIGID: "Rigid (S2-S5)",
+    },
+    "pain": {
+        scoring.SinsPain.MECHANICAL: "Mechanical (relieved lying down, worse on movement or load)",
+        scoring.SinsPain.OCCASIONAL: "Occasional pain, not mechanical",
+        scoring.SinsPain.NONE: "Pain-free lesion",
+    },
+    "bone_lesion": {
+        scoring.SinsBoneLesion.LYTIC: "Lytic",
+        scoring.SinsBoneLesion.MIXED: "Mixed (lytic and blastic)",
+        scoring.SinsBoneLesion.BLASTIC: "Blastic",
+    },
+    "alignment": {
+        scoring.SinsAlignment.SUBLUXATION: "Subluxation or translation present",
+        scoring.SinsAlignment.DEFORMITY: "De novo deformity (kyphosis or scoliosis)",
+        scoring.SinsAlignment.NORMAL: "Normal alignment",
+    },
+    "collapse": {
+        scoring.SinsCollapse.OVER_50: "Over 50% collapse",
+        scoring.SinsCollapse.UNDER_50: "Under 50% collapse",
+        scoring.SinsCollapse.NONE_OVER_50_INVOLVED: (
+            "No collapse, with over 50% of the vertebral body involved"
+        ),
+        scoring.SinsCollapse.NONE: "None of the above",
+    },
+    "posterolateral": {
+        scoring.SinsPosterolateral.BILATERAL: "Bilateral (facet, pedicle or costovertebral joint)",
+        scoring.SinsPosterolateral.UNILATERAL: "Unilateral",
+        scoring.SinsPosterolateral.NONE: "None of the above",
+    },
+}
+TOKUHASHI_COMPONENT_LABELS: dict[str, str] = {
+    "karnofsky": "Karnofsky performance status",
+    "extraspinal_bone_metastases": "Extraspinal bone metastatic foci (number)",
+    "vertebral_metastases": "Metastases in the vertebral bodies (number)",
+    "visceral_metastases": "Metastases to major internal organs",
+    "primary_site": "Primary site of the cancer",
+    "frankel": "Spinal cord palsy (Frankel grade)",
+}
+_KARNOFSKY_WORDS = {
+    100: "normal, no complaints, no evidence of disease",
+    90: "able to carry on normal activity, minor signs or symptoms",
+    80: "normal activity with effort, some signs or symptoms",
+    70: "cares for self, unable to carry on normal activity or work",
+    60: "needs occasional help, cares for most needs",
+    50: "needs considerable help and frequent medical care",
+    40: "disabled, needs special care and help",
+    30: "severely disabled, hospital admission indicated",
+    20: "very sick, active supportive treatment needed",
+    10: "moribund",
+}
+TOKUHASHI_CODE_LABELS: dict[str, dict[str, str]] = {
+    "karnofsky": {str(value): f"{value}%: {words}" for value, words in _KARNOFSKY_WORDS.items()},
+    "visceral_metastases": {
+        scoring.TokuhashiVisceral.UNREMOVABLE: "Unremovable",
+        scoring.TokuhashiVisceral.REMOVABLE: "Removable",
+        scoring.TokuhashiVisceral.NONE: "No metastases",
+    },
+    "primary_site": {
+        code.value: code.value.replace("_", " ").capitalize()
+        for code in scoring.TokuhashiPrimarySite
+    }
+    | {scoring.TokuhashiPrimarySite.UNIDENTIFIED: "Unidentified"},
+    "frankel": {
+        scoring.Frankel.A: "A: complete (no motor or sensory function)",
+        scoring.Frankel.B: "B: sensory only",
+        scoring.Frankel.C: "C: motor useless",
+        scoring.Frankel.D: "D: motor useful",
+        scoring.Frankel.E: "E: normal",
+    },
+}
+
+
+def _with_points(labels: dict[str, str], points: dict[str, int]) -> list[tuple[str, str]]:
+    def plural(n: int) -> str:
+        return "1 point" if n == 1 else f"{n} points"
+
+    return [(code, f"{text}: {plural(points[code])}") for code, text in labels.items()]
+
+
+def sins_choices() -> dict[str, list[tuple[str, str]]]:
+    """Each SINS component's codes, with the published wording and points."""
+    return {
+        name: _with_points(SINS_CODE_LABELS[name], dict(scoring.SINS_POINTS[name]))
+        for name in scoring.SINS_CODES
+    }
+
+
+def tokuhashi_choices() -> dict[str, list[tuple[str, str]]]:
+    """The revised Tokuhashi components that are chosen from a list (the two
+    counts are typed), with the published wording and points."""
+    karnofsky = {str(v): scoring.karnofsky_points(v) for v in scoring.KARNOFSKY_VALUES}
+    tables: dict[str, dict[str, int]] = {
+        "karnofsky": karnofsky,
+        "visceral_metastases": dict(scoring.TOKUHASHI_VISCERAL_POINTS),
+        "primary_site": dict(scoring.TOKUHASHI_PRIMARY_SITE_POINTS),
+        "frankel": dict(scoring.TOKUHASHI_FRANKEL_POINTS),
+    }
+    return {name: _with_points(TOKUHASHI_CODE_LABELS[name], tables[name]) for name in tables}
+
+
+def score_input_label(kind: str, name: str, value: Any) -> str:
+    """A stored score input in words (``Location: Junctional (...)``)."""
+    if kind == ScoreKind.SINS:
+        component = SINS_COMPONENT_LABELS.get(name, name)
+        text = SINS_CODE_LABELS.get(name, {}).get(str(value), str(value))
+    else:
+        component = TOKUHASHI_COMPONENT_LABELS.get(name, name)
+        text = TOKUHASHI_CODE_LABELS.get(name, {}).get(str(value), str(value))
+    return f"{component}: {text}"
