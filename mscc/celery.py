@@ -26,4 +26,12 @@ app.conf.beat_schedule = {
         # A heartbeat nobody ran in time is worthless; drop it rather than pile up.
         "options": {"expires": 60},
     },
+    # The escalation sweep: the deadline's precision is this interval, so it
+    # is short; each sweep is cheap when nothing is due (one index lookup).
+    # A sweep that was not run in time is dropped: the next one covers it.
+    "sweep_clocks": {
+        "task": "notifications.tasks.sweep_clocks",
+        "schedule": float(os.environ.get("MSCC_SWEEP_SECONDS", "15")),
+        "options": {"expires": 60},
+    },
 }

@@ -236,6 +236,16 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
 
 # --- Domain ------------------------------------------------------------------
+# The address people open from an e-mail or pager message.
+MSCC_BASE_URL = env.str("MSCC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Seconds between escalation sweeps (beat); coordinator pages warn when the
+# last sweep is older than MSCC_SWEEP_STALE_SECONDS.
+MSCC_SWEEP_SECONDS = env.float("MSCC_SWEEP_SECONDS", default=15.0)
+MSCC_SWEEP_STALE_SECONDS = env.int("MSCC_SWEEP_STALE_SECONDS", default=120)
+# Delivery retries: attempts before a delivery is marked failed, and the
+# longest back-off between them (never an ETA longer than a few minutes).
+MSCC_DELIVERY_MAX_ATTEMPTS = env.int("MSCC_DELIVERY_MAX_ATTEMPTS", default=6)
+MSCC_DELIVERY_MAX_BACKOFF_SECONDS = env.int("MSCC_DELIVERY_MAX_BACKOFF_SECONDS", default=120)
 # Seconds of client clock skew tolerated on times that must not be in the future.
 MSCC_FUTURE_SKEW_SECONDS = env.int("MSCC_FUTURE_SKEW_SECONDS", default=300)
 

@@ -1,12 +1,54 @@
+"""Celery tasks: thin wrappers around services. Primary keys as arguments,
+JSON, late acknowledgement (a lost worker's task is redelivered), retries
+with capped back-off for transient failures only."""
+
 import socket
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from notifications.services import heartbeat_record
+from notifications.services.delivery import SendFailed, delivery_send
+from notifications.services.sweep import sweep
 
 
 @shared_task(name="notifications.tasks.heartbeat", acks_late=True, ignore_result=True)
 def heartbeat() -> None:
     """Write the worker heartbeat; beat sends this every MSCC_HEARTBEAT_SECONDS."""
     heartbeat_record(name="worker", at=timezone.now(), worker=socket.gethostname())
+
+
+def enqueue_deliveries(delivery_ids: list[str]) -> None:
+    for delivery_id in delivery_ids:
+        deliver.delay(delivery_id)
+
+
+@shared_task(
+    name="notifications.tasks.sweep_clocks",
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def sweep_clocks() -> str:
+    """One escalation sweep (beat runs it every MSCC_SWEEP_SECONDS)."""
+    return sweep(now=timezone.now(), enqueue=enqueue_deliveries).summary()
+
+
+@shared_task(
+    bind=True,
+    name="notifications.tasks.deliver",
+    acks_late=True,
+    ignore_result=True,
+    max_retries=None,
+    soft_time_limit=30,
+    time_limit=45,
+)
+def deliver(self, delivery_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Send one delivery; on a transient failure retry with capped back-off."""
+    try:
+        delivery_send(delivery_id=delivery_id, now=timezone.now())
+    except SendFailed as exc:
+        backoff = min(2 ** (self.request.retries + 1), settings.MSCC_DELIVERY_MAX_BACKOFF_SECONDS)
+        raise self.retry(exc=exc, countdown=backoff) from exc

@@ -1,0 +1,118 @@
+"""Sending one delivery: the task takes the row's id, returns if it is
+already sent, sends, and records the attempt (rows first, sends second).
+
+The row is locked while it is sent, so a redelivered task that runs while
+the first is still sending waits, then finds it sent. A worker killed after
+sending but before committing leaves the row pending: the message is sent
+again (at-least-once). In-app deliveries are database-only and so exactly
+once; e-mail carries a Message-ID and the webhook an Idempotency-Key, both
+the delivery's id, so the receiving side can drop a repeat.
+"""
+
+import hashlib
+import hmac
+import json
+from datetime import datetime
+
+import httpx
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+
+from notifications.codes import Channel, DeliveryStatus
+from notifications.models import Delivery, DeliveryAttempt
+
+WEBHOOK_TIMEOUT_SECONDS = 5
+
+
+class SendFailed(Exception):
+    """A transient failure: the task retries with back-off."""
+
+
+def delivery_send(*, delivery_id: object, now: datetime) -> Delivery:
+    """Send a pending delivery once. Raises SendFailed while retries remain."""
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update()
+            .select_related("escalation__clock__referral__service")
+            .get(pk=delivery_id)
+        )
+        if delivery.status != DeliveryStatus.PENDING:
+            return delivery
+        error = ""
+        try:
+            _send(delivery)
+        except Exception as exc:  # any failure is recorded, then retried
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+        delivery.attempts += 1
+        DeliveryAttempt.objects.create(delivery=delivery, at=now, ok=not error, error=error)
+        if not error:
+            delivery.status = DeliveryStatus.SENT
+            delivery.sent_at = now
+        else:
+            delivery.last_error = error
+            if delivery.attempts >= settings.MSCC_DELIVERY_MAX_ATTEMPTS:
+                delivery.status = DeliveryStatus.FAILED
+        delivery.save(update_fields=["status", "sent_at", "attempts", "last_error"])
+    if error and delivery.status == DeliveryStatus.PENDING:
+        raise SendFailed(error)
+    return delivery
+
+
+def _send(delivery: Delivery) -> None:
+    if delivery.channel == Channel.IN_APP:
+        return  # the row is the message: it shows in the recipient's inbox
+    if delivery.channel == Channel.EMAIL:
+        if not delivery.address:
+            raise ValueError("The recipient has no e-mail address.")
+        email = EmailMessage(
+            subject=delivery.subject,
+            body=delivery.body,
+            to=[delivery.address],
+            headers={"Message-ID": f"<{delivery.pk}@mscc-coordinator>"},
+        )
+        email.send(fail_silently=False)
+        return
+    if delivery.channel == Channel.WEBHOOK:
+        _post_webhook(delivery)
+        return
+    raise ValueError(f"Unknown channel {delivery.channel!r}.")
+
+
+def webhook_payload(delivery: Delivery) -> bytes:
+    escalation = delivery.escalation
+    clock = escalation.clock
+    return json.dumps(
+        {
+            "delivery": str(delivery.pk),
+            "escalation": str(escalation.pk),
+            "round": delivery.round,
+            "referral": clock.referral.reference,
+            "clock": clock.kind,
+            "due_at": clock.due_at.isoformat(),
+            "subject": delivery.subject,
+            "text": delivery.body,
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def webhook_signature(secret: str, payload: bytes) -> str:
+    """HMAC-SHA256 of the exact body, hex, as the gateway checks it."""
+    return "sha256=" + hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+
+
+def _post_webhook(delivery: Delivery) -> None:
+    service = delivery.escalation.clock.referral.service
+    payload = webhook_payload(delivery)
+    response = httpx.post(
+        delivery.address,
+        content=payload,
+        headers={
+            "Content-Type": "application/json",
+            "Idempotency-Key": str(delivery.pk),
+            "X-MSCC-Signature": webhook_signature(service.webhook_secret, payload),
+        },
+        timeout=WEBHOOK_TIMEOUT_SECONDS,
+    )
+    response.raise_for_status()
