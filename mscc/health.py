@@ -1,4 +1,4 @@
-"""GET /health/: database, broker, and the age of the worker heartbeat.
+"""GET /health/: database, broker, the age of the last sweep, workers answering.
 
 200 while the database answers (intake needs only the database); the body
 says "degraded" when the broker or the workers are down, so monitoring and
@@ -36,14 +36,19 @@ def _broker_ok() -> bool:
 def health(request: HttpRequest) -> JsonResponse:
     database = _database_ok()
     broker = _broker_ok()
-    age = heartbeat_age_seconds(name="worker", now=timezone.now()) if database else None
+    now = timezone.now()
+    age = heartbeat_age_seconds(name="worker", now=now) if database else None
     workers = database and not heartbeat_is_stale(age)
+    sweep_age = heartbeat_age_seconds(name="sweep", now=now) if database else None
+    sweep = database and not heartbeat_is_stale(sweep_age, settings.MSCC_SWEEP_STALE_SECONDS)
     body = {
-        "status": "ok" if database and broker and workers else "degraded",
+        "status": "ok" if database and broker and workers and sweep else "degraded",
         "database": "ok" if database else "down",
         "broker": "ok" if broker else "down",
         "workers": "ok" if workers else "not answering",
         "last_heartbeat_age_seconds": None if age is None else round(age, 1),
+        "sweep": "ok" if sweep else "stopped",
+        "last_sweep_age_seconds": None if sweep_age is None else round(sweep_age, 1),
     }
     if not database:
         body["status"] = "down"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("referrals.api.urls")),
     path("api/v1/", include("pathways.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
+    path("api/v1/", include("notifications.api.escalation_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("notifications.urls")),

@@ -11,5 +11,7 @@ def heartbeat_age_seconds(*, name: str, now: datetime) -> float | None:
     return None if at is None else (now - at).total_seconds()
 
 
-def heartbeat_is_stale(age_seconds: float | None) -> bool:
-    return age_seconds is None or age_seconds > settings.MSCC_HEARTBEAT_STALE_SECONDS
+def heartbeat_is_stale(age_seconds: float | None, limit: float | None = None) -> bool:
+    """Never beat, or older than ``limit`` seconds (default: the worker's)."""
+    limit = settings.MSCC_HEARTBEAT_STALE_SECONDS if limit is None else limit
+    return age_seconds is None or age_seconds > limit

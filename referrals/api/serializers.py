@@ -11,6 +11,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from notifications.api.escalations import EscalationOutput
+from notifications.selectors.escalations import referral_escalations
 from pathways.codes import ClockKind, ClockStatus
 from referrals import nhs_number, rules
 from referrals.codes import (
@@ -420,6 +422,12 @@ class ReferralDetailOutput(ReferralSummaryFields):
     events = serializers.SerializerMethodField()
     mdt_decisions = MdtDecisionOutput(many=True)
     scores = ScoreOutput(many=True)
+    escalations = serializers.SerializerMethodField()
+
+    @extend_schema_field(EscalationOutput(many=True))
+    def get_escalations(self, referral: Referral) -> list[dict[str, Any]]:
+        """Who was told what, when (DESIGN.md section 5)."""
+        return EscalationOutput(referral_escalations(referral), many=True).data
 
     @extend_schema_field(EventOutput(many=True))
     def get_events(self, referral: Referral) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
@@ -193,16 +194,18 @@ def checkbox_field(
 
 @register.inclusion_tag("referrals/heartbeat_banner.html", takes_context=True)
 def heartbeat_banner(context: template.Context, oob: bool = False) -> dict[str, Any]:
-    """The warning every coordinator page carries while the background worker
-    is silent: escalations may not be running, so the queue must be watched by
-    hand (DESIGN.md section 5, the dead-man's switch)."""
+    """The warning every coordinator page carries while the escalation sweep
+    has not run for MSCC_SWEEP_STALE_SECONDS (2 minutes): escalations may not
+    be reaching anyone, so the queue must be watched by hand (DESIGN.md
+    section 5, the dead-man's switch). The sweep runs in a worker when beat
+    sends it, so its heartbeat proves all three are alive."""
     request = context.get("request")
     user = getattr(request, "user", None)
     shown = bool(user and user.is_authenticated and user.role in ACTION_ROLES["queue"])
     stale, minutes = False, None
     if shown:
-        age = heartbeat_age_seconds(name="worker", now=timezone.now())
-        stale = heartbeat_is_stale(age)
+        age = heartbeat_age_seconds(name="sweep", now=timezone.now())
+        stale = heartbeat_is_stale(age, settings.MSCC_SWEEP_STALE_SECONDS)
         minutes = None if age is None else int(age // 60)
     return {"shown": shown, "stale": stale, "minutes": minutes, "oob": oob}
 

@@ -11,33 +11,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from notifications.models import Delivery, DeliveryAttempt, Escalation, Shift
+from notifications.models import Delivery, DeliveryAttempt, Escalation
 from notifications.services.delivery import SendFailed, delivery_send, webhook_signature
 from notifications.services.sweep import sweep
 from pathways.models import Clock
-
-
-@pytest.fixture
-def on_call(world):
-    """The coordinator and senior clinician on call from yesterday to tomorrow."""
-    start = timezone.now() - timedelta(days=1)
-    for role, user in (("coordinator", world.coordinator), ("senior_clinician", world.senior)):
-        Shift.objects.create(
-            service=world.service,
-            role=role,
-            user=user,
-            starts_at=start,
-            ends_at=start + timedelta(days=2),
-        )
-    world.coordinator.email = "coordinator@example.invalid"
-    world.coordinator.save()
-    return world
-
-
-def run(now, **kwargs):
-    queued: list[str] = []
-    result = sweep(now=now, enqueue=queued.extend, **kwargs)
-    return result, queued
+from tests.notifications.conftest import run
 
 
 def ack_clock(referral) -> Clock:

@@ -69,10 +69,21 @@ def test_heartbeat_task_called_as_a_function_records_the_time(db):
 
 def test_health_reports_all_well_with_a_fresh_heartbeat(client, db):
     heartbeat_record(name="worker", at=timezone.now())
+    heartbeat_record(name="sweep", at=timezone.now())
     body = client.get("/health/").json()
     assert body["status"] == "ok", body
     assert body["database"] == body["broker"] == body["workers"] == "ok"
     assert body["last_heartbeat_age_seconds"] < 5
+    assert body["sweep"] == "ok"
+    assert body["last_sweep_age_seconds"] < 5
+
+
+def test_health_says_when_the_sweep_has_stopped(client, db):
+    heartbeat_record(name="worker", at=timezone.now())
+    heartbeat_record(name="sweep", at=timezone.now() - timedelta(minutes=3))
+    body = client.get("/health/").json()
+    assert (body["status"], body["sweep"]) == ("degraded", "stopped")
+    assert body["last_sweep_age_seconds"] >= 180
 
 
 def test_health_says_loudly_when_workers_have_stopped(client, db):
@@ -89,6 +100,7 @@ def test_health_without_any_heartbeat_is_degraded(client, db):
 
 def test_health_reports_a_broker_that_does_not_answer(client, db, settings):
     heartbeat_record(name="worker", at=timezone.now())
+    heartbeat_record(name="sweep", at=timezone.now())
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     body = client.get("/health/").json()
     assert body["broker"] == "down"

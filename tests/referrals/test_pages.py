@@ -698,20 +698,27 @@ def test_no_access_record_for_a_refused_or_empty_page(world: Any, make_referral:
 BANNER = "Escalations may not be running"
 
 
-def test_banner_when_the_worker_never_reported(world: Any) -> None:
+def test_banner_when_the_sweep_never_ran(world: Any) -> None:
     body = html(signed_in(world.coordinator).get("/queue/"))
     assert BANNER in body
-    assert "has not reported at all" in body
+    assert "has not run at all" in body
 
 
-def test_banner_says_how_long_the_worker_has_been_silent(world: Any) -> None:
-    heartbeat_record(name="worker", at=timezone.now() - timedelta(minutes=10, seconds=5))
+def test_banner_says_how_long_the_sweep_has_been_silent(world: Any) -> None:
+    heartbeat_record(name="sweep", at=timezone.now() - timedelta(minutes=10, seconds=5))
     body = html(signed_in(world.senior).get("/queue/"))
     assert (
-        "Escalations may not be running: the background worker has not reported for "
+        "Escalations may not be running: the escalation sweep has not run for "
         "10 minutes." in " ".join(body.split())
     )
     assert "Check the queue by hand." in body
+
+
+def test_banner_once_the_sweep_is_more_than_two_minutes_old(world: Any) -> None:
+    heartbeat_record(name="sweep", at=timezone.now() - timedelta(seconds=110))
+    assert BANNER not in html(signed_in(world.coordinator).get("/queue/"))
+    heartbeat_record(name="sweep", at=timezone.now() - timedelta(seconds=125))
+    assert BANNER in html(signed_in(world.coordinator).get("/queue/"))
 
 
 def test_banner_on_every_coordinator_page(world: Any, make_referral: Any) -> None:
@@ -721,8 +728,8 @@ def test_banner_on_every_coordinator_page(world: Any, make_referral: Any) -> Non
         assert BANNER in html(client.get(url))
 
 
-def test_no_banner_while_the_worker_reports(world: Any) -> None:
-    heartbeat_record(name="worker", at=timezone.now())
+def test_no_banner_while_the_sweep_runs(world: Any) -> None:
+    heartbeat_record(name="sweep", at=timezone.now())
     assert BANNER not in html(signed_in(world.coordinator).get("/queue/"))
 
 

@@ -1,0 +1,105 @@
+"""The escalation and in-app notification API (thin over services)."""
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mscc.pagination import Pagination
+from notifications.models import Delivery, Escalation
+from notifications.selectors.escalations import inbox, inbox_unread_count
+from notifications.services.escalations import escalation_acknowledge, notification_mark_read
+from referrals.api.permissions import RolePermission
+
+
+class DeliveryOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    round = serializers.IntegerField()
+    channel = serializers.CharField()
+    recipient = serializers.CharField(source="recipient.username", allow_null=True, default=None)
+    status = serializers.CharField()
+    attempts = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField()
+
+
+class EscalationOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    clock = serializers.CharField(source="clock.kind")
+    step = serializers.IntegerField(source="step.position")
+    when = serializers.CharField(source="step.when")
+    recipient = serializers.CharField(source="step.recipient")
+    fire_at = serializers.DateTimeField()
+    raised_at = serializers.DateTimeField()
+    round = serializers.IntegerField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.username", allow_null=True, default=None
+    )
+    deliveries = DeliveryOutput(many=True)
+
+
+class NotificationOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+    escalation = serializers.UUIDField(source="escalation_id")
+    acknowledged = serializers.SerializerMethodField()
+    referral = serializers.UUIDField(source="escalation.clock.referral_id")
+
+    def get_acknowledged(self, delivery: Delivery) -> bool:
+        return delivery.escalation.acknowledged_at is not None
+
+
+class EscalationAcknowledgeView(APIView):
+    """Acknowledge an escalation: its repeats stop."""
+
+    permission_classes = [RolePermission]
+    permission_action = "escalation_acknowledge"
+
+    @extend_schema(request=None, responses={200: EscalationOutput})
+    def post(self, request: Request, escalation_id: Any) -> Response:
+        escalation = escalation_acknowledge(
+            escalation_id=escalation_id, user=request.user, now=timezone.now()
+        )
+        escalation = (
+            Escalation.objects.select_related("step", "clock", "acknowledged_by")
+            .prefetch_related("deliveries__recipient")
+            .get(pk=escalation.pk)
+        )
+        return Response(EscalationOutput(escalation).data)
+
+
+class InboxView(APIView):
+    """The signed-in user's in-app notifications, newest first, with the
+    unread count (the live badge on coordinator pages)."""
+
+    permission_classes = [RolePermission]
+    permission_action = "notifications_inbox"
+
+    @extend_schema(responses={200: NotificationOutput(many=True)})
+    def get(self, request: Request) -> Response:
+        paginator = Pagination()
+        page = paginator.paginate_queryset(inbox(user=request.user), request, view=self)
+        response = paginator.get_paginated_response(NotificationOutput(page, many=True).data)
+        response.data["unread"] = inbox_unread_count(user=request.user)
+        return response
+
+
+class InboxReadView(APIView):
+    permission_classes = [RolePermission]
+    permission_action = "notifications_inbox"
+
+    @extend_schema(request=None, responses={200: NotificationOutput})
+    def post(self, request: Request, delivery_id: Any) -> Response:
+        delivery = notification_mark_read(
+            delivery_id=delivery_id, user=request.user, now=timezone.now()
+        )
+        return Response(NotificationOutput(delivery).data)

@@ -1,0 +1,31 @@
+"""Reads of escalations and the in-app inbox."""
+
+from django.db.models import QuerySet
+
+from notifications.codes import Channel, DeliveryStatus
+from notifications.models import Delivery, Escalation
+from referrals.models import Referral, User
+
+
+def referral_escalations(referral: Referral) -> list[Escalation]:
+    """Every escalation of the referral's clocks with its deliveries: who was
+    told what, when (two queries)."""
+    return list(
+        Escalation.objects.filter(clock__referral=referral)
+        .select_related("step", "clock", "acknowledged_by")
+        .prefetch_related("deliveries__recipient")
+        .order_by("raised_at", "step__position")
+    )
+
+
+def inbox(*, user: User) -> QuerySet[Delivery]:
+    """The user's in-app notifications, newest first."""
+    return (
+        Delivery.objects.filter(recipient=user, channel=Channel.IN_APP, status=DeliveryStatus.SENT)
+        .select_related("escalation__clock__referral", "escalation__step")
+        .order_by("-created_at")
+    )
+
+
+def inbox_unread_count(*, user: User) -> int:
+    return inbox(user=user).filter(read_at__isnull=True).count()
