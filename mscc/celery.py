@@ -7,6 +7,7 @@ for time, so beat only triggers short periodic sweeps (never long ETA tasks).
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mscc.settings")
 
@@ -33,5 +34,11 @@ app.conf.beat_schedule = {
         "task": "notifications.tasks.sweep_clocks",
         "schedule": float(os.environ.get("MSCC_SWEEP_SECONDS", "15")),
         "options": {"expires": 60},
+    },
+    # Rota coverage gaps in the next 14 days, to each service's admins, every
+    # morning (07:00 UTC): in time to arrange cover, not so often it is noise.
+    "coverage_gaps": {
+        "task": "notifications.tasks.coverage_gaps",
+        "schedule": crontab(hour=7, minute=0),
     },
 }

@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from notifications.services import heartbeat_record
 from notifications.services.delivery import SendFailed, delivery_send
+from notifications.services.notices import coverage_gap_notices
 from notifications.services.sweep import sweep
+from referrals.models import Service
 
 
 @shared_task(name="notifications.tasks.heartbeat", acks_late=True, ignore_result=True)
@@ -52,3 +54,19 @@ def deliver(self, delivery_id: str) -> None:  # type: ignore[no-untyped-def]
     except SendFailed as exc:
         backoff = min(2 ** (self.request.retries + 1), settings.MSCC_DELIVERY_MAX_BACKOFF_SECONDS)
         raise self.retry(exc=exc, countdown=backoff) from exc
+
+
+@shared_task(
+    name="notifications.tasks.coverage_gaps",
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=120,
+    time_limit=180,
+)
+def coverage_gaps() -> int:
+    """Tell each service's admins of the next 14 days' rota gaps (daily)."""
+    now = timezone.now()
+    return sum(
+        coverage_gap_notices(service=service, now=now, enqueue=enqueue_deliveries)
+        for service in Service.objects.all()
+    )

@@ -50,12 +50,18 @@ class NotificationOutput(serializers.Serializer):
     body = serializers.CharField()
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)
-    escalation = serializers.UUIDField(source="escalation_id")
+    escalation = serializers.UUIDField(source="escalation_id", allow_null=True)
     acknowledged = serializers.SerializerMethodField()
-    referral = serializers.UUIDField(source="escalation.clock.referral_id")
+    referral = serializers.SerializerMethodField()
 
-    def get_acknowledged(self, delivery: Delivery) -> bool:
+    def get_acknowledged(self, delivery: Delivery) -> bool | None:
+        """None for a notice that is not an escalation (e.g. rota gaps)."""
+        if delivery.escalation is None:
+            return None
         return delivery.escalation.acknowledged_at is not None
+
+    def get_referral(self, delivery: Delivery) -> str | None:
+        return str(delivery.escalation.clock.referral_id) if delivery.escalation else None
 
 
 class EscalationAcknowledgeView(APIView):

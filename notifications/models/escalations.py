@@ -53,7 +53,11 @@ class Delivery(models.Model):
     attempt; the unique key makes re-raising harmless."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    escalation = models.ForeignKey(Escalation, on_delete=models.PROTECT, related_name="deliveries")
+    # NULL for a service notice that is not about a clock (the daily rota
+    # coverage-gap report to the service's admins).
+    escalation = models.ForeignKey(
+        Escalation, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
+    )
     round = models.PositiveSmallIntegerField(default=0)
     channel = models.CharField(max_length=16, choices=choices(Channel))
     recipient = models.ForeignKey(
@@ -83,6 +87,12 @@ class Delivery(models.Model):
             models.UniqueConstraint(
                 fields=["escalation", "round", "recipient_key", "channel"],
                 name="delivery_unique_per_recipient_channel_round",
+            ),
+            # Notices: the recipient key carries the day, so once a day each.
+            models.UniqueConstraint(
+                fields=["recipient_key", "channel"],
+                condition=models.Q(escalation__isnull=True),
+                name="delivery_notice_unique",
             ),
         ]
         indexes = [

@@ -34,7 +34,7 @@ def delivery_send(*, delivery_id: object, now: datetime) -> Delivery:
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update()
-            .select_related("escalation__clock__referral__service")
+            .select_related("escalation__clock__referral__service", "recipient")
             .get(pk=delivery_id)
         )
         if delivery.status != DeliveryStatus.PENDING:

@@ -67,3 +67,29 @@ def test_the_referral_shows_who_was_told_what_when(world, api, raised):
         ("email", "coordinator"),
     }
     assert all(d["status"] in ("pending", "sent") for d in deliveries)
+
+
+def test_rota_gaps_are_sent_to_the_service_admins_once_a_day(
+    world, api, settings, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from notifications.services.notices import coverage_gap_notices
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    world.admin.email = "admin@example.invalid"
+    world.admin.save()
+    now = timezone.now()
+    queued: list[str] = []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert coverage_gap_notices(service=world.service, now=now, enqueue=queued.extend) == 2
+        assert coverage_gap_notices(service=world.service, now=now, enqueue=queued.extend) == 0
+    assert len(queued) == 2
+    for delivery_id in queued:
+        delivery_send(delivery_id=delivery_id, now=now)
+    (message,) = mail.outbox
+    assert message.to == ["admin@example.invalid"]
+    assert "Nobody is on call" in message.body
+    inbox = api(world.admin).get("/api/v1/notifications/").json()
+    assert inbox["count"] == 1
+    assert inbox["results"][0]["escalation"] is None
