@@ -2,11 +2,31 @@
 
 from notifications.selectors.heartbeat import heartbeat_age_seconds, heartbeat_is_stale
 from notifications.selectors.policies import escalation_policy_current, policy_steps, step_timings
+from notifications.selectors.rota import (
+    coverage_gaps,
+    on_call_at,
+    on_call_by_role,
+    overrides_between,
+    rota_candidates,
+    rota_period,
+    rota_segments,
+    shift_for,
+    shifts_between,
+)
 
 __all__ = [
+    "coverage_gaps",
     "escalation_policy_current",
     "heartbeat_age_seconds",
     "heartbeat_is_stale",
+    "on_call_at",
+    "on_call_by_role",
+    "overrides_between",
     "policy_steps",
+    "rota_candidates",
+    "rota_period",
+    "rota_segments",
+    "shift_for",
+    "shifts_between",
     "step_timings",
 ]

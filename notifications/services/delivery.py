@@ -33,7 +33,9 @@ def delivery_send(*, delivery_id: object, now: datetime) -> Delivery:
     """Send a pending delivery once. Raises SendFailed while retries remain."""
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update()
+            # Lock only the delivery row: the joined rows are read, and FOR
+            # UPDATE may not reach the nullable side of an outer join.
+            Delivery.objects.select_for_update(of=("self",))
             .select_related("escalation__clock__referral__service", "recipient")
             .get(pk=delivery_id)
         )

@@ -184,10 +184,13 @@ def recipient_for(step: EscalationStep, referral: Referral, now: datetime) -> Us
     """Who the step reaches at ``now``: the rota decides for on-call roles."""
     recipient = Recipient(step.recipient)
     if recipient in _ROTA_ROLE:
-        return on_call_at(service=referral.service, role=_ROTA_ROLE[recipient], at=now)
-    if recipient == Recipient.SERVICE_LEAD:
-        return referral.service.lead
-    return step.named_user
+        user = on_call_at(service=referral.service, role=_ROTA_ROLE[recipient], at=now)
+    elif recipient == Recipient.SERVICE_LEAD:
+        user = referral.service.lead
+    else:
+        user = step.named_user
+    # Someone who has left (deactivated) cannot be reached: treated as a gap.
+    return user if user is not None and user.is_active else None
 
 
 def _deliveries_for(escalations: list[Escalation], *, round_: int, now: datetime) -> list[Delivery]:
