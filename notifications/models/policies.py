@@ -27,6 +27,12 @@ class EscalationPolicy(models.Model):
         verbose_name_plural = "escalation policies"
         constraints = [
             models.UniqueConstraint(fields=["service", "number"], name="policy_service_number"),
+            # One draft per service at a time (the services also lock the service).
+            models.UniqueConstraint(
+                fields=["service"],
+                condition=models.Q(published_at__isnull=True),
+                name="policy_one_draft_per_service",
+            ),
         ]
 
     def __str__(self) -> str:
