@@ -199,6 +199,9 @@ CELERY_TASK_IGNORE_RESULT = True
 # At-least-once delivery: acknowledge after the task ran, requeue if the worker died.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# On losing the broker, a worker cancels the tasks it holds so that they are
+# redelivered (Celery 6's default; set now to be explicit and quiet).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # One message at a time per process, so a dying worker holds at most one.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # No task may hang a worker: soft limit raises inside the task, hard limit kills it.

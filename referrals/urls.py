@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from referrals import views
+from referrals.views.detail_actions import referral_escalation_acknowledge
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -37,6 +38,11 @@ urlpatterns = [
         "referrals/<uuid:referral_id>/scores/<slug:kind>/",
         views.referral_score,
         name="referral_score",
+    ),
+    path(
+        "referrals/<uuid:referral_id>/escalations/<uuid:escalation_id>/acknowledge/",
+        referral_escalation_acknowledge,
+        name="referral_escalation_acknowledge",
     ),
     path("queue/", views.queue, name="queue"),
     path("queue/rows/", views.queue_rows, name="queue_rows"),

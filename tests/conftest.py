@@ -18,6 +18,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from notifications.models import Shift
 from notifications.services import escalation_policy_create_default
 from pathways.services import pathway_create_default
 from referrals.codes import OrganisationKind, Role
@@ -209,6 +210,23 @@ def make_referral(world: World) -> Callable[..., Any]:
         )
 
     return make
+
+
+@pytest.fixture
+def on_call(world):
+    """The coordinator and senior clinician on call from yesterday to tomorrow."""
+    start = timezone.now() - timedelta(days=1)
+    for role, user in (("coordinator", world.coordinator), ("senior_clinician", world.senior)):
+        Shift.objects.create(
+            service=world.service,
+            role=role,
+            user=user,
+            starts_at=start,
+            ends_at=start + timedelta(days=2),
+        )
+    world.coordinator.email = "coordinator@example.invalid"
+    world.coordinator.save()
+    return world
 
 
 def hours(n: float) -> timedelta:

@@ -242,7 +242,7 @@ def message(escalation: Escalation, now: datetime) -> tuple[str, str]:
     kind = clock.kind.replace("_", " ")
     subject = f"{referral.reference}: {kind} clock {state}"
     body = (
-        f"MSCC referral {referral.reference} ({referral.get_category_display()}).\n"
+        f"MSCC referral {referral.reference}: {referral.category_label}.\n"
         f"The {kind} clock ({clock.reference}) is {state}; due {clock.due_at:%Y-%m-%d %H:%M} "
         f"UTC.\nOpen {settings.MSCC_BASE_URL}/referrals/{referral.pk}/ to act on it, and "
         f"acknowledge this escalation to stop its repeats."

@@ -1,5 +1,6 @@
 """Template helpers for the referral pages: form inputs with their labels,
-hints and errors; code labels; UK times; the stopped-worker banner."""
+hints and errors; code labels; UK times; the stopped-worker banner; the
+notifications badge and escalations in words."""
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -10,7 +11,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from notifications.codes import Channel, DeliveryStatus, Recipient, StepWhen
 from notifications.selectors import heartbeat_age_seconds, heartbeat_is_stale
+from notifications.selectors.escalations import inbox_unread_count
 from referrals.api.permissions import ACTION_ROLES
 from referrals.forms import LABELS
 
@@ -210,7 +213,58 @@ def heartbeat_banner(context: template.Context, oob: bool = False) -> dict[str, 
     return {"shown": shown, "stale": stale, "minutes": minutes, "oob": oob}
 
 
+@register.inclusion_tag("notifications/_badge.html", takes_context=True)
+def notifications_badge(context: template.Context) -> dict[str, Any]:
+    """The nav's "Notifications (N)", N unread, for the roles with an inbox.
+    It fetches itself again every 30 seconds (``notifications_badge`` view)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    shown = bool(
+        user and user.is_authenticated and user.role in ACTION_ROLES["notifications_inbox"]
+    )
+    return {
+        "shown": shown,
+        "unread": inbox_unread_count(user=user) if shown else 0,
+        "current": context.get("nav") == "notifications",
+    }
+
+
 @register.filter
 def may(user: Any, action: str) -> bool:
     """Whether the user's role may do ``action`` (the API's permission table)."""
     return bool(user and user.is_authenticated and user.role in ACTION_ROLES[action])
+
+
+# --- Escalations in words ------------------------------------------------------------
+
+RECIPIENT_LABELS = {
+    Recipient.ON_CALL_COORDINATOR: "the on-call coordinator",
+    Recipient.ON_CALL_SENIOR: "the on-call senior clinician",
+    Recipient.SERVICE_LEAD: "the service lead",
+    Recipient.NAMED_USER: "a named person",
+}
+CHANNEL_LABELS = {
+    Channel.IN_APP: "in-app",
+    Channel.EMAIL: "e-mail",
+    Channel.WEBHOOK: "pager or SMS gateway",
+}
+DELIVERY_STATUS_LABELS = {
+    DeliveryStatus.PENDING: "Waiting to be sent",
+    DeliveryStatus.SENT: "Sent",
+    DeliveryStatus.FAILED: "FAILED: not sent",
+}
+
+
+@register.filter
+def escalation_step(escalation: Any) -> str:
+    """An escalation's policy step: "step 3: At the due time → the on-call
+    coordinator" (the step is loaded with the escalation by the selectors)."""
+    step = escalation.step
+    if step.when == StepWhen.WARNING and step.fraction is not None:
+        when_ = f"Warning, with {step.fraction:.0%} of the target left"
+    elif step.when == StepWhen.AFTER_DUE:
+        when_ = f"{duration(step.delay)} after the due time"
+    else:
+        when_ = "At the due time"
+    whom = RECIPIENT_LABELS.get(step.recipient, step.recipient)
+    return f"step {step.position}: {when_} → {whom}"

@@ -42,8 +42,9 @@ from referrals.views.detail_context import FORM_TITLES, Submitted, _detail_conte
 
 # The panels any action may change; swapped after each success, and every
 # 30 seconds while the page is open (so the countdowns and another
-# coordinator's work show).
-LIVE_PANELS = ("summary", "advice", "clocks", "timeline", "mdt", "scores")
+# coordinator's work show). The escalations panel renders nothing for a
+# referrer, so nothing of it is swapped for them.
+LIVE_PANELS = ("summary", "advice", "clocks", "timeline", "mdt", "escalations", "scores")
 # Each form's fragment: what is answered alone when it is refused.
 FORM_FRAGMENTS = {
     "acknowledge": "summary",

@@ -1,6 +1,6 @@
 """The referral page's forms, each posted to its own URL: record an event,
 withdraw one, change the status, record an MDT decision, mark a clock not
-appropriate, record a score, change the category.
+appropriate, record a score, change the category, acknowledge an escalation.
 """
 
 from datetime import datetime
@@ -13,7 +13,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from mscc.errors import DomainError
+from mscc.errors import Conflict, DomainError, NotFound
+from notifications.services.escalations import escalation_acknowledge
 from pathways.api.scores import ScoreRecordInput
 from pathways.codes import EventKind, ScoreKind
 from pathways.services import clock_mark_not_appropriate, mdt_decision_record, score_record
@@ -23,7 +24,7 @@ from referrals.api.workflow import EventInput, MdtInput, NotAppropriateInput, St
 from referrals.codes import ReferralStatus
 from referrals.models import Referral
 from referrals.views.common import PageRequest, _scoped_referral, page
-from referrals.views.detail import _act, _detail
+from referrals.views.detail import LIVE_PANELS, _act, _detail, _fragments
 from referrals.views.detail_context import Submitted
 
 
@@ -224,4 +225,51 @@ def referral_category(request: PageRequest, referral_id: UUID) -> HttpResponse:
         request,
         _scoped_referral(request, referral_id),
         Submitted(form="category", values=values, errors=errors),
+    )
+
+
+@page("escalation_acknowledge")
+@require_POST
+def referral_escalation_acknowledge(
+    request: PageRequest, referral_id: UUID, escalation_id: UUID
+) -> HttpResponse:
+    """Acknowledge one of the referral's escalations: its repeats stop.
+    Someone else got there first: said beside it, with their name."""
+    referral = _scoped_referral(request, referral_id)
+    # Only this referral's escalations (the service checks the user's service).
+    if not referral.clocks.filter(escalations__pk=escalation_id).exists():
+        raise Http404("No such escalation on this referral.")
+    row = str(escalation_id)
+    try:
+        escalation = escalation_acknowledge(
+            escalation_id=escalation_id, user=request.user, now=timezone.now()
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except Conflict as exc:
+        refused = Submitted(
+            form="escalation", values={}, errors={forms.NON_FIELD: [exc.message]}, row=row
+        )
+        if request.htmx:
+            return _fragments(
+                request,
+                referral,
+                ["escalations"],
+                submitted=refused,
+                notice=f"Nothing was recorded: {exc.message}",
+                name="escalation",
+            )
+        return _detail(request, referral, refused)
+    label = forms.CLOCK_KIND_LABELS.get(escalation.clock.kind, escalation.clock.kind)
+    done = f"Escalation acknowledged ({label} clock): no more repeats will be sent."
+    if not request.htmx:
+        messages.success(request, done)
+        return redirect("referral_detail", referral_id=referral.pk)
+    return _fragments(
+        request,
+        _scoped_referral(request, referral_id),
+        list(LIVE_PANELS),
+        submitted=Submitted(form="escalation", values={}, row=row, done=done),
+        notice=done,
+        name="escalation",
     )

@@ -1,5 +1,5 @@
 """What the referral page shows: its panels (clocks, timeline, scores, status
-moves) and the state of each of its forms.
+moves, escalations) and the state of each of its forms.
 """
 
 import re
@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from notifications.codes import Channel, DeliveryStatus
+from notifications.models import Delivery
+from notifications.selectors.escalations import referral_escalations
 from pathways import scoring
 from pathways.codes import ClockStatus, EventKind, ScoreKind
 from pathways.models import ClinicalEvent
@@ -14,6 +17,13 @@ from referrals import forms, selectors
 from referrals.api.permissions import ACTION_ROLES
 from referrals.codes import TERMINAL_STATUSES, Category, ReferralStatus
 from referrals.models import Referral
+from referrals.templatetags.referral_pages import (
+    CHANNEL_LABELS,
+    DELIVERY_STATUS_LABELS,
+    RECIPIENT_LABELS,
+    escalation_step,
+    person,
+)
 from referrals.transitions import REQUIRED_FIELDS, TRANSITIONS
 from referrals.views.common import PageRequest
 
@@ -27,6 +37,7 @@ FORM_TITLES = {
     "not_appropriate": "Mark a clock not appropriate",
     "sins": "Record a SINS score",
     "tokuhashi": "Record a revised Tokuhashi score",
+    "escalation": "Acknowledge an escalation",
 }
 
 
@@ -146,6 +157,67 @@ def _timeline(
     return items
 
 
+# --- Escalations: who was told what, when ----------------------------------------------
+
+
+def _delivery_to(delivery: Delivery) -> str:
+    if delivery.recipient is not None:
+        return person(delivery.recipient)
+    if delivery.channel == Channel.WEBHOOK:
+        return "The service's pager or SMS gateway"
+    # The sweep records a step with nobody to reach (a rota gap and no lead).
+    role = delivery.recipient_key.removeprefix("nobody:")
+    return f"Nobody: no one to reach as {RECIPIENT_LABELS.get(role, role)}"
+
+
+def _delivery_row(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "delivery": delivery,
+        "channel": CHANNEL_LABELS.get(delivery.channel, delivery.channel),
+        "to": _delivery_to(delivery),
+        "address": delivery.address if delivery.channel == Channel.EMAIL else "",
+        "status": DELIVERY_STATUS_LABELS.get(delivery.status, delivery.status),
+        "failed": delivery.status == DeliveryStatus.FAILED,
+    }
+
+
+def _escalation_rows(referral: Referral, submitted: Submitted | None) -> list[dict[str, Any]]:
+    """Each escalation raised for the referral's clocks, with its step in
+    words, whether (and by whom) it was acknowledged, and every delivery.
+    Shown only to clinicians of the service, who may all acknowledge."""
+    rows = []
+    for escalation in referral_escalations(referral):
+        mine = (
+            submitted
+            if submitted and submitted.form == "escalation" and submitted.row == str(escalation.pk)
+            else None
+        )
+        step = escalation.step
+        order = {channel: i for i, channel in enumerate(step.channels)}
+        deliveries = sorted(
+            escalation.deliveries.all(),
+            key=lambda d: (d.round, d.created_at, order.get(d.channel, len(order))),
+        )
+        # A channel of the step with no message: the service has no pager or
+        # SMS gateway set up, and the sweep left it out. Said, not hidden.
+        unsent = [c for c in step.channels if c not in {d.channel for d in deliveries}]
+        rows.append(
+            {
+                "escalation": escalation,
+                "id": escalation.pk,
+                "step": escalation_step(escalation),
+                "channels": ", ".join(CHANNEL_LABELS.get(c, c) for c in step.channels),
+                "unsent": [CHANNEL_LABELS.get(c, c) for c in unsent],
+                "repeat_every": step.repeat_every,
+                "acknowledgeable": escalation.acknowledged_at is None,
+                "deliveries": [_delivery_row(d) for d in deliveries],
+                "errors": mine.errors.get(forms.NON_FIELD, []) if mine else [],
+                "done": mine.done if mine else "",
+            }
+        )
+    return rows
+
+
 def _scores(referral: Referral) -> list[dict[str, Any]]:
     rows = []
     for record in referral.scores.select_related("recorded_by").order_by("recorded_at", "id"):
@@ -210,6 +282,9 @@ def _detail_context(
     clocks = _clock_rows(
         referral, now, submitted, user.role in ACTION_ROLES["clock_not_appropriate"]
     )
+    # Escalations are the service's own business (which of its staff were
+    # paged): shown to its clinicians, not to referrers.
+    show_escalations = user.role in ACTION_ROLES["escalation_acknowledge"]
     return {
         "referral": referral,
         "now": now,
@@ -222,6 +297,8 @@ def _detail_context(
         ),
         "mdt_decisions": list(referral.mdt_decisions.all()),
         "scores": _scores(referral),
+        "show_escalations": show_escalations,
+        "escalations": _escalation_rows(referral, submitted) if show_escalations else [],
         "score_note": scoring.NOTE,
         "overridden": bool(referral.category_override_reason),
         "category_choices": [(c.value, forms.CATEGORY_CHOICE_LABELS[c.value]) for c in Category],
@@ -251,4 +328,6 @@ def _failed_anchor(submitted: Submitted) -> str:
         return f"event-{submitted.row}"
     if submitted.form == "acknowledge":
         return "summary"
+    if submitted.form == "escalation":
+        return f"escalation-{submitted.row}"
     return f"form-{submitted.form}"

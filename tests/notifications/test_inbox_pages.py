@@ -1,0 +1,260 @@
+"""The notifications page and the nav's live badge: who may open them, what
+they show (newest first, read or unread in words, a link to the referral),
+opening marks read, and acknowledging an escalation from the page stops its
+repeats, with "already acknowledged" said as a message."""
+
+import re
+from datetime import timedelta
+from html import unescape
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from notifications.codes import Channel, DeliveryStatus
+from notifications.models import Delivery, Escalation
+from notifications.selectors.escalations import inbox_unread_count
+from notifications.services.delivery import delivery_send
+from notifications.services.escalations import escalation_acknowledge
+from notifications.services.notices import coverage_gap_notices
+from notifications.views import INBOX_PAGE_SIZE
+from referrals.models import PatientDataAccess
+from tests.notifications.conftest import run
+
+INBOX = "/notifications/"
+BADGE = "/notifications/badge/"
+HX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/queue/"}
+
+
+def signed_in(user: Any, **kwargs: Any) -> Client:
+    client = Client(**kwargs)
+    client.force_login(user)
+    return client
+
+
+def text(response: Any) -> str:
+    """What a reader sees: tags dropped, white space collapsed."""
+    return unescape(" ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split()))
+
+
+def acknowledge_url(escalation: Escalation) -> str:
+    return f"/notifications/escalations/{escalation.pk}/acknowledge/"
+
+
+@pytest.fixture
+def raised(on_call: Any, make_referral: Any) -> Any:
+    """A referral whose acknowledgement clock is overdue: steps 1-3 raised,
+    their in-app deliveries sent to the on-call coordinator."""
+    referral = make_referral(now=timezone.now() - timedelta(minutes=31))
+    run(timezone.now())
+    for delivery in Delivery.objects.filter(channel=Channel.IN_APP):
+        delivery_send(delivery_id=delivery.pk, now=timezone.now())
+    return referral
+
+
+def at_due() -> Escalation:
+    """Step 3, at the due time: the step that repeats every 15 minutes."""
+    return Escalation.objects.get(step__position=3)
+
+
+# --- Who may open the page ---------------------------------------------------------------
+
+
+def test_the_inbox_by_role(world: Any) -> None:
+    assert Client().get(INBOX).status_code == 302  # to the sign-in page
+    for user in (world.referrer, world.lead):
+        assert signed_in(user).get(INBOX).status_code == 403
+    for user in (world.coordinator, world.senior, world.admin):
+        response = signed_in(user).get(INBOX)
+        assert response.status_code == 200
+        assert "You have no notifications." in text(response)
+
+
+# --- What it shows -------------------------------------------------------------------------
+
+
+def test_the_inbox_lists_my_notifications_newest_first(world: Any, raised: Any) -> None:
+    newest = Delivery.objects.get(channel=Channel.IN_APP, escalation__step__position=1)
+    newest.created_at = timezone.now() + timedelta(seconds=1)
+    newest.save()
+    response = signed_in(world.coordinator).get(INBOX)
+    body = response.content.decode()
+    ids = re.findall(r'id="notification-([0-9a-f-]+)"', body)
+    assert len(ids) == 3  # steps 1, 2 and 3, each once in-app
+    assert ids[0] == str(newest.pk)
+    assert f'href="/referrals/{raised.pk}/#escalations"' in body
+    page = text(response)
+    assert f"{raised.reference}: acknowledgement clock OVERDUE" in page
+    assert "3 new" in page
+    assert "escalation step 3: At the due time → the on-call coordinator." in page
+    assert page.count("Unread until you opened this page.") == 3
+    assert re.search(r"Sent \w{3} \d+ \w{3} \d{4}, \d\d:\d\d (GMT|BST)", page)  # UK time
+    # Somebody else's notifications are not in mine.
+    assert "notification-" not in signed_in(world.senior).get(INBOX).content.decode()
+
+
+def test_opening_the_page_marks_its_notifications_read(world: Any, raised: Any) -> None:
+    client = signed_in(world.coordinator)
+    assert inbox_unread_count(user=world.coordinator) == 3
+    client.get(INBOX)
+    assert inbox_unread_count(user=world.coordinator) == 0
+    again = text(client.get(INBOX))
+    assert "Nothing new." in again
+    assert "Unread until you opened this page." not in again
+    assert again.count("Read ") >= 3
+
+
+def test_pages_of_fifty_and_only_the_page_opened_is_marked_read(world: Any) -> None:
+    now = timezone.now()
+    Delivery.objects.bulk_create(
+        Delivery(
+            channel=Channel.IN_APP,
+            recipient=world.coordinator,
+            recipient_key=f"test:{n}",
+            subject=f"Notice {n:02d}",
+            body="A notice.",
+            status=DeliveryStatus.SENT,
+            created_at=now - timedelta(minutes=n),
+            sent_at=now - timedelta(minutes=n),
+        )
+        for n in range(INBOX_PAGE_SIZE + 5)
+    )
+    client = signed_in(world.coordinator)
+    first = text(client.get(INBOX))
+    assert "Notice 00" in first
+    assert f"Notice {INBOX_PAGE_SIZE - 1}" in first
+    assert f"Notice {INBOX_PAGE_SIZE}" not in first
+    assert "Page 1 of 2" in first
+    assert inbox_unread_count(user=world.coordinator) == 5
+    second = text(client.get(INBOX, {"page": 2}))
+    assert f"Notice {INBOX_PAGE_SIZE + 4}" in second
+    assert inbox_unread_count(user=world.coordinator) == 0
+
+
+def test_a_rota_notice_has_no_referral_and_no_acknowledge(world: Any) -> None:
+    queued: list[str] = []
+    coverage_gap_notices(service=world.service, now=timezone.now(), enqueue=queued.extend)
+    for delivery in Delivery.objects.filter(channel=Channel.IN_APP):
+        delivery_send(delivery_id=delivery.pk, now=timezone.now())
+    response = signed_in(world.admin).get(INBOX)
+    page = text(response)
+    assert "A-MSCC: nobody on call for part of the next 14 days" in page
+    assert "Referral" not in page
+    assert "Acknowledge" not in page
+
+
+def test_the_inbox_shows_no_patient_data_and_records_no_access(world: Any, raised: Any) -> None:
+    """Decision: the inbox shows referral references, categories and clocks,
+    never a patient's name or NHS number, so it writes no access record;
+    the referral page, which shows the patient, records its own."""
+    page = text(signed_in(world.coordinator).get(INBOX))
+    assert raised.patient.family_name.upper() not in page.upper()
+    assert raised.patient.nhs_number not in page.replace(" ", "")
+    assert not PatientDataAccess.objects.exists()
+
+
+# --- The badge -----------------------------------------------------------------------------
+
+
+def test_the_badge_on_every_page_counts_unread(world: Any, raised: Any) -> None:
+    client = signed_in(world.coordinator)
+    for url in ("/queue/", "/referrals/mine/", f"/referrals/{raised.pk}/", "/rota/"):
+        body = client.get(url).content.decode()
+        assert 'id="nav-notifications"' in body, url
+        assert 'class="nav-notifications nav-notifications--unread"' in body  # strong style
+        assert 'hx-trigger="every 30s"' in body
+        assert ">Notifications (3)</a>" in body
+        assert 'aria-label="Notifications (3 unread)"' in body  # not colour alone
+    client.get(INBOX)
+    body = client.get("/queue/").content.decode()
+    assert ">Notifications (0)</a>" in body
+    assert 'class="nav-notifications"' in body
+    admin_page = signed_in(world.admin).get("/rota/").content.decode()
+    assert 'id="nav-notifications"' in admin_page
+
+
+def test_no_badge_for_roles_without_an_inbox(world: Any) -> None:
+    for user in (world.referrer, world.lead):
+        assert 'id="nav-notifications"' not in signed_in(user).get("/").content.decode()
+        assert signed_in(user).get(BADGE, **HX).status_code == 403
+
+
+def test_the_badge_endpoint_answers_only_a_change(world: Any, raised: Any) -> None:
+    client = signed_in(world.coordinator)
+    changed = client.get(BADGE, {"shown": "0"}, **HX)
+    assert changed.status_code == 200
+    assert ">Notifications (3)</a>" in changed.content.decode()
+    assert 'hx-get="/notifications/badge/?shown=3"' in changed.content.decode()
+    assert client.get(BADGE, {"shown": "3"}, **HX).status_code == 204  # nothing to swap
+    assert client.post(BADGE, **HX).status_code == 405
+
+
+def test_the_badge_stops_polling_once_signed_out(world: Any) -> None:
+    response = Client().get(BADGE, {"shown": "2"}, **HX)
+    assert response.status_code == 286  # htmx: swap this, then stop polling
+    assert "signed out" in response.content.decode()
+
+
+# --- Acknowledging from the page -----------------------------------------------------------
+
+
+def test_acknowledging_from_the_page_stops_the_repeats(world: Any, raised: Any) -> None:
+    escalation = at_due()
+    client = signed_in(world.coordinator)
+    assert f'action="{acknowledge_url(escalation)}"' in client.get(INBOX).content.decode()
+    response = client.post(acknowledge_url(escalation), {"page": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == "/notifications/?page=1"
+    escalation.refresh_from_db()
+    assert escalation.acknowledged_by == world.coordinator
+    assert escalation.next_repeat_at is None
+    run(timezone.now() + timedelta(minutes=20))
+    assert not escalation.deliveries.filter(round=1).exists()
+    page = text(client.get(INBOX))
+    assert "no more repeats will be sent" in page  # the message after the redirect
+    assert "Acknowledged by Coordinator at" in page
+    assert f'action="{acknowledge_url(escalation)}"' not in client.get(INBOX).content.decode()
+
+
+def test_an_unacknowledged_escalation_repeats(world: Any, raised: Any) -> None:
+    """The control for the test above: without an acknowledgement, round 1 goes."""
+    run(timezone.now() + timedelta(minutes=20))
+    assert at_due().deliveries.filter(round=1).exists()
+
+
+def test_already_acknowledged_is_a_message_not_an_error(world: Any, raised: Any) -> None:
+    escalation = at_due()
+    client = signed_in(world.coordinator)
+    client.get(INBOX)  # the button is on the coordinator's page...
+    escalation_acknowledge(escalation_id=escalation.pk, user=world.senior, now=timezone.now())
+    response = client.post(acknowledge_url(escalation), {"page": "1"}, follow=True)  # ...then
+    assert response.status_code == 200
+    page = text(response)
+    assert "Already acknowledged by Senior." in page
+    assert "Acknowledged by Senior at" in page
+    escalation.refresh_from_db()
+    assert escalation.acknowledged_by == world.senior
+
+
+def test_who_may_acknowledge_from_the_page(world: Any, raised: Any) -> None:
+    escalation = at_due()
+    url = acknowledge_url(escalation)
+    assert signed_in(world.coordinator_other).post(url).status_code == 404  # another service
+    assert signed_in(world.referrer).post(url).status_code == 403
+    assert signed_in(world.admin).post(url).status_code == 403  # an inbox, but not clinical
+    assert signed_in(world.coordinator).get(url).status_code == 405
+    assert (
+        signed_in(world.coordinator)
+        .post("/notifications/escalations/00000000-0000-0000-0000-000000000000/acknowledge/")
+        .status_code
+        == 404
+    )
+    escalation.refresh_from_db()
+    assert escalation.acknowledged_at is None
+
+
+def test_acknowledging_needs_the_csrf_token(world: Any, raised: Any) -> None:
+    client = signed_in(world.coordinator, enforce_csrf_checks=True)
+    assert client.post(acknowledge_url(at_due())).status_code == 403
+    assert at_due().acknowledged_at is None
