@@ -195,10 +195,16 @@ def recipient_for(step: EscalationStep, referral: Referral, now: datetime) -> Us
 
 def _deliveries_for(escalations: list[Escalation], *, round_: int, now: datetime) -> list[Delivery]:
     deliveries = []
+    # Everyone in a batch is resolved at the same instant: ask the rota once
+    # per (service, recipient), not once per escalation.
+    recipients: dict[tuple[object, str, object], User | None] = {}
     for escalation in escalations:
         referral = escalation.clock.referral
         step = escalation.step
-        user = recipient_for(step, referral, now)
+        key = (referral.service_id, step.recipient, step.named_user_id)
+        if key not in recipients:
+            recipients[key] = recipient_for(step, referral, now)
+        user = recipients[key]
         subject, body = message(escalation, now)
         if user is None and step.recipient in _ROTA_ROLE and referral.service.lead:
             # Nobody on call (a rota gap): the service lead is told instead.
