@@ -93,8 +93,12 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, worker and beat share one SQLite file: wait for a lock rather than fail.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Web, worker and beat share one SQLite file: take the write lock when a
+    # transaction begins and wait for it (up to 20 s), rather than fail with
+    # "database is locked" when two processes upgrade to writing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
 else:
     # Reuse connections between requests; checked before use so a restarted
     # database does not surface as an error on the next request.

@@ -6,6 +6,7 @@ import socket
 
 from celery import shared_task
 from django.conf import settings
+from django.db import OperationalError
 from django.utils import timezone
 
 from notifications.services import heartbeat_record
@@ -51,7 +52,9 @@ def deliver(self, delivery_id: str) -> None:  # type: ignore[no-untyped-def]
     """Send one delivery; on a transient failure retry with capped back-off."""
     try:
         delivery_send(delivery_id=delivery_id, now=timezone.now())
-    except SendFailed as exc:
+    except (SendFailed, OperationalError) as exc:
+        # A failed send, or a transient database error (lock wait, dropped
+        # connection): try again later; the row says whether it was sent.
         backoff = min(2 ** (self.request.retries + 1), settings.MSCC_DELIVERY_MAX_BACKOFF_SECONDS)
         raise self.retry(exc=exc, countdown=backoff) from exc
 
