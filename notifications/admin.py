@@ -24,11 +24,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from mscc.admin_versions import VersionedAdminActions
 from mscc.errors import DomainError
 from notifications import policy_rules
 from notifications.codes import Channel
@@ -220,11 +220,17 @@ class EscalationStepInline(admin.TabularInline):
 
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(ServiceScopedAdmin, SimpleHistoryAdmin):
+class EscalationPolicyAdmin(VersionedAdminActions, ServiceScopedAdmin, SimpleHistoryAdmin):
     """A policy is never edited once published, because referrals are frozen
     to it; only a draft's note and steps can change. History can be read but
     never reverted here: a revert would write a row behind the services' back
     (and could even "unpublish" a policy)."""
+
+    noun = "policy"
+    parts = "steps"
+    applies = "under"
+    change_url_name = "admin:notifications_escalationpolicy_change"
+    invalid_error = PolicyInvalid
 
     list_display = (
         "__str__",
@@ -356,77 +362,25 @@ class EscalationPolicyAdmin(ServiceScopedAdmin, SimpleHistoryAdmin):
             step.pk = saved.pk
 
     @admin.action(description="Start a new draft from this policy", permissions=["change"])
-    def start_draft(
-        self, request: HttpRequest, queryset: QuerySet[EscalationPolicy]
-    ) -> HttpResponse | None:
-        if queryset.count() != 1:
-            self.message_user(
-                request, "Choose exactly one policy to start the draft from.", messages.ERROR
-            )
-            return None
-        try:
-            draft = escalation_policy_draft_create(policy=queryset.get(), user=request.user)  # type: ignore[arg-type]
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return None
-        self.message_user(
-            request,
-            f"Started draft v{draft.number}. Edit its steps, then publish it.",
-            messages.SUCCESS,
-        )
-        return HttpResponseRedirect(
-            reverse("admin:notifications_escalationpolicy_change", args=[draft.pk])
-        )
+    def start_draft(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.start_draft_for(request, queryset)
 
     @admin.action(description="Publish (new referrals start under it)", permissions=["change"])
-    def publish(self, request: HttpRequest, queryset: QuerySet[EscalationPolicy]) -> None:
-        for policy in queryset:
-            if policy.published_at is not None:
-                self.message_user(
-                    request,
-                    f"{policy} is already published. Start a new draft from it to change it.",
-                    messages.ERROR,
-                )
-                continue
-            try:
-                escalation_policy_publish(policy=policy, user=request.user, now=timezone.now())  # type: ignore[arg-type]
-            except PolicyInvalid as error:
-                self.message_user(
-                    request,
-                    format_html(
-                        "{} was not published:<ul>{}</ul>",
-                        policy,
-                        format_html_join(
-                            "",
-                            "<li>{}: {}</li>",
-                            (
-                                (_field_label(field), message)
-                                for field, messages_ in error.errors.items()
-                                for message in messages_
-                            ),
-                        ),
-                    ),
-                    messages.ERROR,
-                )
-            except DomainError as error:
-                self.message_user(
-                    request, f"{policy} was not published: {error.message}", messages.ERROR
-                )
-            else:
-                self.message_user(
-                    request,
-                    f"Published {policy}: new referrals start under it; referrals already "
-                    "started keep their policy.",
-                    messages.SUCCESS,
-                )
+    def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.publish_each(request, queryset)
 
+    def create_draft(self, obj: Any, user: Any) -> Any:
+        return escalation_policy_draft_create(policy=obj, user=user)
 
-def _field_label(field: str) -> str:
-    """``steps.3.delay`` -> ``step 3, delay`` (the step at position 3)."""
-    parts = field.split(".")
-    if len(parts) == 3:
-        return f"step {parts[1]}, {parts[2].replace('_', ' ')}"
-    return field.replace("_", " ")
+    def publish_one(self, obj: Any, user: Any) -> None:
+        escalation_policy_publish(policy=obj, user=user, now=timezone.now())
+
+    def field_label(self, field: str) -> str:
+        """``steps.3.delay`` -> ``step 3, delay`` (the step at position 3)."""
+        parts = field.split(".")
+        if len(parts) == 3:
+            return f"step {parts[1]}, {parts[2].replace('_', ' ')}"
+        return field.replace("_", " ")
 
 
 # --- rota and heartbeats -----------------------------------------------------------

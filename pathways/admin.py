@@ -20,11 +20,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from mscc.admin_versions import VersionedAdminActions
 from mscc.errors import DomainError
 from pathways import definition_rules
 from pathways.codes import ClockAnchor
@@ -263,9 +263,15 @@ class ClockDefinitionInline(admin.TabularInline):
 
 
 @admin.register(PathwayVersion)
-class PathwayVersionAdmin(PathwayScopedAdmin):
+class PathwayVersionAdmin(VersionedAdminActions, PathwayScopedAdmin):
     """A version is never edited once published, because referrals are frozen
     to it; only a draft's note and clocks can change."""
+
+    noun = "version"
+    parts = "clocks"
+    applies = "on"
+    change_url_name = "admin:pathways_pathwayversion_change"
+    invalid_error = PathwayInvalid
 
     list_display = (
         "__str__",
@@ -392,77 +398,25 @@ class PathwayVersionAdmin(PathwayScopedAdmin):
             definition.pk = created.pk
 
     @admin.action(description="Start a new draft from this version", permissions=["change"])
-    def start_draft(
-        self, request: HttpRequest, queryset: QuerySet[PathwayVersion]
-    ) -> HttpResponse | None:
-        if queryset.count() != 1:
-            self.message_user(
-                request, "Choose exactly one version to start the draft from.", messages.ERROR
-            )
-            return None
-        try:
-            draft = pathway_version_draft_create(version=queryset.get(), user=request.user)  # type: ignore[arg-type]
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return None
-        self.message_user(
-            request,
-            f"Started draft v{draft.number}. Edit its clocks, then publish it.",
-            messages.SUCCESS,
-        )
-        return HttpResponseRedirect(
-            reverse("admin:pathways_pathwayversion_change", args=[draft.pk])
-        )
+    def start_draft(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.start_draft_for(request, queryset)
 
     @admin.action(description="Publish (new referrals start on it)", permissions=["change"])
-    def publish(self, request: HttpRequest, queryset: QuerySet[PathwayVersion]) -> None:
-        for version in queryset:
-            if version.published_at is not None:
-                self.message_user(
-                    request,
-                    f"{version} is already published. Start a new draft from it to change it.",
-                    messages.ERROR,
-                )
-                continue
-            try:
-                pathway_version_publish(version=version, user=request.user, now=timezone.now())  # type: ignore[arg-type]
-            except PathwayInvalid as error:
-                self.message_user(
-                    request,
-                    format_html(
-                        "{} was not published:<ul>{}</ul>",
-                        version,
-                        format_html_join(
-                            "",
-                            "<li>{}: {}</li>",
-                            (
-                                (_field_label(field), message)
-                                for field, messages_ in error.errors.items()
-                                for message in messages_
-                            ),
-                        ),
-                    ),
-                    messages.ERROR,
-                )
-            except DomainError as error:
-                self.message_user(
-                    request, f"{version} was not published: {error.message}", messages.ERROR
-                )
-            else:
-                self.message_user(
-                    request,
-                    f"Published {version}: new referrals start on it; referrals already "
-                    "started keep their version.",
-                    messages.SUCCESS,
-                )
+    def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.publish_each(request, queryset)
 
+    def create_draft(self, obj: Any, user: Any) -> Any:
+        return pathway_version_draft_create(version=obj, user=user)
 
-def _field_label(field: str) -> str:
-    """``clock_definitions.3.target`` -> ``clock 3, target`` (the 3rd row)."""
-    parts = field.split(".")
-    if len(parts) == 3:
-        return f"clock {parts[1]}, {parts[2]}"
-    return field.replace("_", " ")
+    def publish_one(self, obj: Any, user: Any) -> None:
+        pathway_version_publish(version=obj, user=user, now=timezone.now())
+
+    def field_label(self, field: str) -> str:
+        """``clock_definitions.3.target`` -> ``clock 3, target`` (the 3rd row)."""
+        parts = field.split(".")
+        if len(parts) == 3:
+            return f"clock {parts[1]}, {parts[2]}"
+        return field.replace("_", " ")
 
 
 class LongerThanNg234Filter(admin.SimpleListFilter):
