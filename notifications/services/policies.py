@@ -21,6 +21,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from mscc.errors import Conflict, DomainError, Forbidden
+from mscc.versioning import rows_copy
 from notifications import policy_rules
 from notifications.models import EscalationPolicy, EscalationStep
 from notifications.policy_defaults import DEFAULT_STEPS
@@ -205,20 +206,12 @@ def escalation_policy_draft_create(
     )
     draft._history_user = user  # type: ignore[attr-defined]
     draft.save()
-    # Every concrete field but the key and the policy, so a field added to
-    # EscalationStep later is copied too.
-    copied = [
-        f.attname
-        for f in EscalationStep._meta.concrete_fields
-        if not f.primary_key and f.name != "policy"
-    ]
-    bulk_create_with_history(
-        [
-            EscalationStep(policy=draft, **{name: getattr(s, name) for name in copied})
-            for s in source.steps.order_by("position", "id")
-        ],
-        EscalationStep,
-        default_user=user,
+    rows_copy(
+        rows=source.steps.order_by("position", "id"),
+        model=EscalationStep,
+        parent_field="policy",
+        parent=draft,
+        user=user,
     )
     return draft
 

@@ -128,13 +128,16 @@ def _repeat_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: S
         if not escalations:
             return 0
         deliveries: list[Delivery] = []
+        recipients: dict[tuple[object, str, object], User | None] = {}
         for escalation in escalations:
             if escalation.clock.status != ClockStatus.RUNNING:
                 escalation.next_repeat_at = None  # met or cancelled: stop repeating
                 continue
             escalation.round += 1
             escalation.next_repeat_at = now + escalation.step.repeat_every
-            deliveries += _deliveries_for([escalation], round_=escalation.round, now=now)
+            deliveries += _deliveries_for(
+                [escalation], round_=escalation.round, now=now, recipients=recipients
+            )
             result.repeats += 1
         Escalation.objects.bulk_update(escalations, ["round", "next_repeat_at"])
         _commit_and_enqueue(deliveries, enqueue)
@@ -193,11 +196,17 @@ def recipient_for(step: EscalationStep, referral: Referral, now: datetime) -> Us
     return user if user is not None and user.is_active else None
 
 
-def _deliveries_for(escalations: list[Escalation], *, round_: int, now: datetime) -> list[Delivery]:
+def _deliveries_for(
+    escalations: list[Escalation],
+    *,
+    round_: int,
+    now: datetime,
+    recipients: dict[tuple[object, str, object], User | None] | None = None,
+) -> list[Delivery]:
     deliveries = []
     # Everyone in a batch is resolved at the same instant: ask the rota once
     # per (service, recipient), not once per escalation.
-    recipients: dict[tuple[object, str, object], User | None] = {}
+    recipients = {} if recipients is None else recipients
     for escalation in escalations:
         referral = escalation.clock.referral
         step = escalation.step

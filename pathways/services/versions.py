@@ -21,6 +21,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from mscc.errors import Conflict, DomainError, Forbidden
+from mscc.versioning import rows_copy
 from pathways import definition_rules
 from pathways.defaults import NG234_DEFAULT_CLOCKS
 from pathways.definition_rules import DefinitionData, Errors
@@ -168,20 +169,12 @@ def pathway_version_draft_create(
     )
     draft._history_user = user  # type: ignore[attr-defined]
     draft.save()
-    # Every concrete field but the key and the version, so a field added to
-    # ClockDefinition later is copied too.
-    copied = [
-        f.attname
-        for f in ClockDefinition._meta.concrete_fields
-        if not f.primary_key and f.name != "version"
-    ]
-    bulk_create_with_history(
-        [
-            ClockDefinition(version=draft, **{name: getattr(d, name) for name in copied})
-            for d in source.clock_definitions.order_by("id")
-        ],
-        ClockDefinition,
-        default_user=user,
+    rows_copy(
+        rows=source.clock_definitions.order_by("id"),
+        model=ClockDefinition,
+        parent_field="version",
+        parent=draft,
+        user=user,
     )
     return draft
 
