@@ -332,8 +332,9 @@ def load_open_referrals(target: int, numbers: Iterator[str]) -> int:
     """Create referrals through the service layer until ``target`` are open."""
     from django.utils import timezone
 
+    from coordinator.services import referral_create
     from referrals.models import Organisation, Service, User
-    from referrals.services import PatientDetails, referral_create
+    from referrals.services import PatientDetails
 
     user = User.objects.get(username=REFERRER)
     organisation = Organisation.objects.get(code=ORGANISATION)

@@ -5,8 +5,8 @@ What it does, in order (everything on loopback, every count bounded):
 1. Drops and recreates a PostgreSQL database (``mscc_sweep_bench`` by
    default) and runs ``manage.py migrate`` against it.
 2. Sets Django up in this process against that database. Creates one service
-   with the default pathway and escalation policy (``pathway_create_default``,
-   ``escalation_policy_create_default``), its users, and a rota (``Shift``
+   with the default pathway and escalation policy (``service_provision``), its
+   users, and a rota (``Shift``
    rows) that puts a coordinator and a senior clinician on call. Takes three
    real suspected-MSCC referrals through ``referral_create`` and acknowledges
    them through ``referral_acknowledge``: each then has a met acknowledgement
@@ -384,14 +384,13 @@ def create_world(numbers: Iterator[str]) -> World:
     taken and acknowledged through the service layer."""
     from django.utils import timezone
 
+    from coordinator.services import referral_acknowledge, referral_create, service_provision
+    from core.roles import Role
     from notifications.codes import OnCallRole
     from notifications.models import Shift
     from notifications.selectors.policies import policy_steps, step_timings
-    from notifications.services import escalation_policy_create_default
-    from pathways.services import pathway_create_default
-    from referrals.codes import OrganisationKind, Role
+    from referrals.codes import OrganisationKind
     from referrals.models import Alliance, Organisation, Service, User
-    from referrals.services import referral_acknowledge, referral_create
 
     alliance = Alliance.objects.create(code=ALLIANCE, name="Bench alliance")
     service = Service.objects.create(code=SERVICE, name="Bench MSCC", alliance=alliance)
@@ -413,8 +412,7 @@ def create_world(numbers: Iterator[str]) -> World:
     senior = user(SENIOR, Role.SENIOR_CLINICIAN, service=service)
     service.lead = senior
     service.save(update_fields=["lead"])
-    pathway_create_default(service=service)
-    policy = escalation_policy_create_default(service=service)
+    _, policy = service_provision(service=service)
     now = timezone.now()
     for role, person in (
         (OnCallRole.COORDINATOR, coordinator),
@@ -1035,7 +1033,7 @@ def create_latency_referrals(
     its planned due time. Returns (ids, first due time, when all were in)."""
     from django.utils import timezone
 
-    from referrals.services import referral_create
+    from coordinator.services import referral_create
 
     n = opts.latency_clocks
     # Room to create them all before the first falls due (each commits on its own).

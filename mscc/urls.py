@@ -7,12 +7,12 @@ from mscc.health import health
 urlpatterns = [
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("referrals.api.urls")),
+    path("api/v1/", include("coordinator.api.urls")),
     path("api/v1/", include("pathways.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
     path("api/v1/", include("notifications.api.escalation_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("notifications.urls")),
-    path("", include("referrals.urls")),
+    path("", include("coordinator.urls")),
 ]

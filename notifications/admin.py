@@ -28,8 +28,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from mscc.admin_versions import VersionedAdminActions
-from mscc.errors import DomainError
+from core.admin_versions import VersionedAdminActions
+from core.errors import DomainError
+from core.labels import choices
+from core.roles import Role
 from notifications import policy_rules
 from notifications.codes import Channel
 from notifications.models import EscalationPolicy, EscalationStep, Heartbeat, Shift
@@ -43,7 +45,6 @@ from notifications.services import (
     escalation_steps_save,
 )
 from notifications.services.policies import named_user_candidates, step_data
-from referrals.codes import Role, choices
 
 
 def _is_configurer(request: HttpRequest) -> bool:

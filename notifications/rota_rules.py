@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from itertools import pairwise
 
+from core.roles import Role
 from notifications.codes import OnCallRole
-from referrals.codes import Role
 
 Interval = tuple[datetime, datetime]
 

@@ -28,14 +28,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from mscc.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
+from core.permissions import ACTION_ROLES
 from notifications import rota_rules, selectors, services
 from notifications.codes import OnCallRole
 from notifications.models import Delivery, Escalation, RotaOverride, Shift
 from notifications.selectors.escalations import inbox, inbox_unread_count
 from notifications.selectors.rota import GAP_DAYS
 from notifications.services.escalations import escalation_acknowledge, notification_mark_read
-from referrals.api.permissions import ACTION_ROLES
 from referrals.models import Service, User
 
 View = Callable[..., HttpResponse]

@@ -24,8 +24,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from mscc.admin_versions import VersionedAdminActions
-from mscc.errors import DomainError
+from core.admin_versions import VersionedAdminActions
+from core.errors import DomainError
+from core.labels import choices
+from core.roles import Role
 from pathways import definition_rules
 from pathways.codes import ClockAnchor
 from pathways.definition_rules import DefinitionData, describe
@@ -41,7 +43,7 @@ from pathways.services import (
     pathway_version_update,
 )
 from pathways.services.versions import definition_data
-from referrals.codes import Category, Role, choices
+from referrals.codes import Category
 
 LONGER_THAN_NG234 = "longer than NG234"
 LONGER_THAN_NG234_TITLE = "Longer than NG234"

@@ -6,19 +6,15 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.db import models
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from notifications.services import escalation_policy_create_default
-from pathways.services import pathway_create_default
 from referrals.models import (
     Alliance,
     Organisation,
     Patient,
     PatientDataAccess,
     Referral,
-    Service,
     User,
 )
 
@@ -38,24 +34,6 @@ class ReadOnlyAdmin(SimpleHistoryAdmin):
 class AllianceAdmin(SimpleHistoryAdmin):
     list_display = ("code", "name", "population", "suppression_threshold")
     search_fields = ("code", "name")
-
-
-@admin.register(Service)
-class ServiceAdmin(SimpleHistoryAdmin):
-    list_display = ("code", "name", "alliance", "coordinator_phone")
-    # A webhook URL typed without a scheme is read as https, never http.
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_filter = ("alliance",)
-    search_fields = ("code", "name")
-
-    def save_model(self, request: HttpRequest, obj: Service, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        # Every new service starts on NG234's defaults (pathway version 1) and
-        # the default escalation policy.
-        if not obj.pathway_versions.exists():
-            pathway_create_default(service=obj, user=request.user)  # type: ignore[arg-type]
-        if not obj.escalation_policies.exists():
-            escalation_policy_create_default(service=obj, user=request.user)  # type: ignore[arg-type]
 
 
 @admin.register(Organisation)

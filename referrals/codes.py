@@ -99,14 +99,6 @@ class Sex(StrEnum):
     NOT_KNOWN = "not_known"
 
 
-class Role(StrEnum):
-    REFERRER = "referrer"
-    COORDINATOR = "coordinator"
-    SENIOR_CLINICIAN = "senior_clinician"
-    ALLIANCE_LEAD = "alliance_lead"
-    SERVICE_ADMIN = "service_admin"
-
-
 class OrganisationKind(StrEnum):
     GP_PRACTICE = "gp_practice"
     WARD = "ward"
@@ -139,8 +131,3 @@ TERMINAL_STATUSES = frozenset(
         ReferralStatus.DIED,
     }
 )
-
-
-def choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
-    """Django field choices from an enum: (code, human label)."""
-    return [(m.value, m.value.replace("_", " ").capitalize()) for m in enum]

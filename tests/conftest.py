@@ -18,13 +18,13 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from coordinator.services import referral_create, service_provision
+from core.roles import Role
 from notifications.models import Shift
-from notifications.services import escalation_policy_create_default
-from pathways.services import pathway_create_default
-from referrals.codes import OrganisationKind, Role
+from referrals.codes import OrganisationKind
 from referrals.models import Alliance, Organisation, Service, User
 from referrals.nhs_number import check_digit
-from referrals.services import PatientDetails, referral_create
+from referrals.services import PatientDetails
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -76,10 +76,8 @@ class World:
         self.gp2 = self._org("GP-A2", OrganisationKind.GP_PRACTICE, self.alliance)
         self.ward = self._org("WARD-A", OrganisationKind.WARD, self.alliance)
         self.other_gp = self._org("GP-B", OrganisationKind.GP_PRACTICE, self.other_alliance)
-        self.pathway = pathway_create_default(service=self.service)
-        self.other_pathway = pathway_create_default(service=self.other_service)
-        self.policy = escalation_policy_create_default(service=self.service)
-        escalation_policy_create_default(service=self.other_service)
+        self.pathway, self.policy = service_provision(service=self.service)
+        self.other_pathway, _ = service_provision(service=self.other_service)
 
         self.referrer = self._user("referrer", Role.REFERRER, organisation=self.gp)
         self.referrer_same_alliance = self._user(

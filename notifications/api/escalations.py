@@ -9,11 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mscc.pagination import Pagination
+from core.api.pagination import Pagination
+from core.permissions import RolePermission
 from notifications.models import Delivery, Escalation
 from notifications.selectors.escalations import inbox, inbox_unread_count
 from notifications.services.escalations import escalation_acknowledge, notification_mark_read
-from referrals.api.permissions import RolePermission
 
 
 class DeliveryOutput(serializers.Serializer):

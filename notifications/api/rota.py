@@ -16,12 +16,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mscc.errors import DomainError
+from core.api.fields import AwareDateTimeField, CodeField, StrictSerializer
+from core.errors import DomainError
+from core.permissions import RolePermission
 from notifications import services
 from notifications.codes import OnCallRole
 from notifications.selectors import rota as selectors
-from referrals.api.permissions import RolePermission
-from referrals.api.serializers import AwareDateTimeField, CodeField, StrictSerializer
 from referrals.models import Service, User
 
 # The longest period one GET /rota/ returns: a few weeks of 12-hour shifts.

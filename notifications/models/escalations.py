@@ -5,8 +5,8 @@ import uuid
 
 from django.db import models
 
+from core.labels import choices
 from notifications.codes import Channel, DeliveryStatus
-from referrals.codes import choices
 
 
 class Escalation(models.Model):

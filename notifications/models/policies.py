@@ -4,8 +4,8 @@ service and frozen on each referral when it starts, like pathways."""
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.labels import choices
 from notifications.codes import Recipient, StepWhen
-from referrals.codes import choices
 
 
 class EscalationPolicy(models.Model):

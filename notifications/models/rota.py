@@ -3,8 +3,8 @@
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.labels import choices
 from notifications.codes import OnCallRole
-from referrals.codes import choices
 
 
 class Shift(models.Model):

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from mscc.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound
 from notifications.codes import Channel
 from notifications.models import Delivery, Escalation
 from referrals.models import User

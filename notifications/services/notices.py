@@ -6,10 +6,10 @@ from datetime import datetime
 
 from django.db import transaction
 
+from core.roles import Role
 from notifications.codes import Channel
 from notifications.models import Delivery
 from notifications.services.rota import coverage_gap_report
-from referrals.codes import Role
 from referrals.models import Service, User
 
 

@@ -20,13 +20,13 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from mscc.errors import Conflict, DomainError, Forbidden
-from mscc.versioning import rows_copy
+from core.errors import Conflict, DomainError, Forbidden
+from core.roles import Role
+from core.versioning import rows_copy
 from notifications import policy_rules
 from notifications.models import EscalationPolicy, EscalationStep
 from notifications.policy_defaults import DEFAULT_STEPS
 from notifications.policy_rules import Errors, StepData
-from referrals.codes import Role
 from referrals.models import Service, User
 
 

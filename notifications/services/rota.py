@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from mscc.errors import Conflict, DomainError, Forbidden
+from core.errors import Conflict, DomainError, Forbidden
 from notifications import rota_rules
 from notifications.codes import OnCallRole
 from notifications.models import RotaOverride, Shift

@@ -20,13 +20,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.fields import CodeField, StrictSerializer
+from core.permissions import RolePermission
 from pathways import scoring
 from pathways.codes import ScoreKind
 from pathways.models import ScoreRecord
 from pathways.services import score_record
 from referrals import services as referral_services
-from referrals.api.permissions import RolePermission
-from referrals.api.serializers import CodeField, StrictSerializer
 from referrals.models import Referral
 from referrals.selectors import referrals_visible_to
 

@@ -5,8 +5,8 @@ import uuid
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.labels import choices
 from pathways.codes import ClockKind, ClockStatus
-from referrals.codes import choices
 
 
 class Clock(models.Model):

@@ -3,8 +3,8 @@
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.labels import choices
 from pathways.codes import ClockKind
-from referrals.codes import choices
 
 
 class PathwayVersion(models.Model):

@@ -5,9 +5,9 @@ import uuid
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.labels import choices
+from core.models import AppendOnly
 from pathways.codes import EventKind
-from referrals.codes import choices
-from referrals.models.access import AppendOnly
 
 
 class ClinicalEvent(AppendOnly):

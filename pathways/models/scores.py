@@ -5,8 +5,8 @@ import uuid
 
 from django.db import models
 
+from core.labels import choices
 from pathways.codes import ScoreKind
-from referrals.codes import choices
 
 
 class ScoreRecord(models.Model):

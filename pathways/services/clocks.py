@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
-from mscc.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 from notifications import escalation_rules
 from notifications.escalation_rules import StepTiming
 from notifications.selectors.policies import policy_steps, step_timings

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from mscc.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError
 from pathways.codes import ClockKind, ClockStatus, EventKind
 from pathways.models import ClinicalEvent, Clock
 from pathways.services.clocks import (

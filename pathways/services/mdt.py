@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from mscc.errors import DomainError
+from core.errors import DomainError
 from pathways.codes import EventKind, MdtDecisionKind
 from pathways.models import MdtDecision
 from pathways.services.events import event_record, event_time_checked, referral_locked

@@ -20,13 +20,13 @@ from django.db.models import Max
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from mscc.errors import Conflict, DomainError, Forbidden
-from mscc.versioning import rows_copy
+from core.errors import Conflict, DomainError, Forbidden
+from core.roles import Role
+from core.versioning import rows_copy
 from pathways import definition_rules
 from pathways.defaults import NG234_DEFAULT_CLOCKS
 from pathways.definition_rules import DefinitionData, Errors
 from pathways.models import ClockDefinition, PathwayVersion
-from referrals.codes import Role
 from referrals.models import Service, User
 
 

@@ -2,24 +2,7 @@
 
 from django.db import models
 
-
-class AppendOnlyError(Exception):
-    """A row of an append-only table may be added, never changed or removed."""
-
-
-class AppendOnly(models.Model):
-    """Rows that are written once: a correction is a new row, never an edit."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
+from core.models import AppendOnly
 
 
 class PatientDataAccess(AppendOnly):

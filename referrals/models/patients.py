@@ -1,7 +1,8 @@
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from referrals.codes import Sex, choices
+from core.labels import choices
+from referrals.codes import Sex
 
 
 class Patient(models.Model):

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.labels import choices
 from referrals.codes import (
     CATEGORY_LABELS,
     CancerStatus,
@@ -16,7 +17,6 @@ from referrals.codes import (
     MovementPain,
     PrimaryTumour,
     ReferralStatus,
-    choices,
 )
 
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud at 3 a.m.

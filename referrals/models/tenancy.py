@@ -4,7 +4,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from referrals.codes import OrganisationKind, choices
+from core.labels import choices
+from referrals.codes import OrganisationKind
 
 
 class Alliance(models.Model):

@@ -4,7 +4,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from referrals.codes import Role, choices
+from core.labels import choices
+from core.roles import Role
 
 # Which scope each role is tied to; every queryset filters by it.
 ROLE_SCOPE: dict[Role, str] = {

@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.duration import duration_string
 
-from mscc.errors import Conflict, Forbidden
+from core.errors import Conflict, Forbidden
+from core.roles import Role
 from notifications import policy_rules
 from notifications.codes import Channel, Recipient, StepWhen
 from notifications.models import EscalationPolicy, EscalationStep, Heartbeat, Shift
@@ -34,7 +35,6 @@ from notifications.services import (
     escalation_steps_save,
 )
 from notifications.services.policies import step_data
-from referrals.codes import Role
 from referrals.models import User
 
 CHANGELIST = reverse("admin:notifications_escalationpolicy_changelist")

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from core.roles import Role
 from notifications.codes import OnCallRole
 from notifications.models import RotaOverride, Shift
-from referrals.codes import Role
 from referrals.models import User
 
 LONDON = ZoneInfo("Europe/London")

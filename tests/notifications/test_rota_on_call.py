@@ -11,11 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.roles import Role
 from notifications.codes import OnCallRole
 from notifications.models import RotaOverride, Shift
 from notifications.selectors import coverage_gaps, on_call_at, on_call_by_role, rota_segments
 from notifications.services import coverage_gap_report
-from referrals.codes import Role
 from referrals.models import Service, User
 
 LONDON = ZoneInfo("Europe/London")

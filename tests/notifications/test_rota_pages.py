@@ -14,9 +14,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.roles import Role
 from notifications.codes import OnCallRole
 from notifications.models import RotaOverride, Shift
-from referrals.codes import Role
 from referrals.models import User
 
 LONDON = ZoneInfo("Europe/London")

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
-from mscc.errors import Conflict, DomainError, Forbidden
+from core.errors import Conflict, DomainError, Forbidden
+from core.roles import Role
 from notifications.codes import OnCallRole
 from notifications.models import RotaOverride, Shift
 from notifications.selectors import on_call_at
 from notifications.services import override_create, shift_create, shift_delete
-from referrals.codes import Role
 from referrals.models import User
 
 LONDON = ZoneInfo("Europe/London")

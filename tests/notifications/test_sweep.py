@@ -243,7 +243,8 @@ def test_webhook_is_an_hmac_signed_post(on_call, make_referral):
 def test_two_sweeps_at_once_raise_exactly_one_escalation_per_clock_and_step(world):
     """Two sweeps on their own connections over the same 400 due clocks,
     small batches so they interleave: SKIP LOCKED shares the work."""
-    from referrals.services import PatientDetails, referral_create
+    from coordinator.services import referral_create
+    from referrals.services import PatientDetails
     from tests.conftest import next_nhs_number
 
     start = timezone.now() - timedelta(hours=1)

@@ -9,10 +9,10 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from coordinator.services import referral_event_add
 from pathways import clock_rules
 from pathways.codes import ClockStatus
 from pathways.models import Clock
-from referrals.services import referral_event_add
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -306,7 +306,7 @@ def test_another_referrals_clock_is_404(world, api, make_referral):
 
 
 def test_events_are_append_only(world, api, make_referral):
-    from referrals.models.access import AppendOnlyError
+    from core.models import AppendOnlyError
 
     referral = make_referral()
     post_event(api, world.coordinator, referral, "mri_requested")

@@ -11,12 +11,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.duration import duration_string
 
+from core.roles import Role
 from pathways.codes import ClockKind
 from pathways.defaults import NG234_DEFAULT_CLOCKS
 from pathways.models import ClockDefinition, PathwayVersion
 from pathways.selectors import pathway_version_current
 from pathways.services import pathway_version_draft_create
-from referrals.codes import Category, Role
+from referrals.codes import Category
 from referrals.models import Service, User
 from tests.conftest import hours
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from mscc.errors import Conflict, Forbidden
+from core.errors import Conflict, Forbidden
+from core.roles import Role
 from pathways import definition_rules
 from pathways.codes import ClockKind
 from pathways.defaults import NG234_DEFAULT_CLOCKS
@@ -26,7 +27,7 @@ from pathways.services import (
     pathway_version_update,
 )
 from pathways.services.versions import definition_data
-from referrals.codes import Category, Role
+from referrals.codes import Category
 from referrals.models import User
 from tests.conftest import hours
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from core.permissions import ACTION_ROLES
 from pathways.api import urls as pathways_urls
 from pathways.models import ScoreRecord
-from referrals.api.permissions import ACTION_ROLES
 from referrals.models import PatientDataAccess
 
 SINS_URL = "/api/v1/scores/sins/"

@@ -4,9 +4,9 @@ append-only record of who viewed patient data."""
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from core.models import AppendOnlyError
 from pathways.models import Clock
 from referrals.models import PatientDataAccess, Referral
-from referrals.models.access import AppendOnlyError
 from tests.conftest import referral_body
 
 

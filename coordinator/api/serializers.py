@@ -1,0 +1,394 @@
+"""Input and output serializers for referrals. Inputs are strict: unknown
+fields, unknown codes, naive datetimes and impossible dates are refused with
+the field named; outputs never carry integer keys."""
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from coordinator.selectors import clock_view, referral_prompts
+from core.api.fields import (
+    AwareDateTimeField,
+    CodeField,
+    CodeListField,
+    StrictSerializer,
+    _codes,
+)
+from notifications.api.escalations import EscalationOutput
+from notifications.selectors.escalations import referral_escalations
+from pathways.codes import ClockKind, ClockStatus
+from referrals import nhs_number, rules
+from referrals.codes import (
+    CancerStatus,
+    Category,
+    Haematological,
+    ImagingFindings,
+    MovementPain,
+    NeuroFeature,
+    PainFeature,
+    PrimaryTumour,
+    Sex,
+)
+from referrals.models import Organisation, Referral, Service
+from referrals.selectors import triage_input_for
+
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+_TEXT_MAX = 5000
+
+
+class PatientInput(StrictSerializer):
+    nhs_number = serializers.CharField(max_length=20)
+    given_name = serializers.CharField(max_length=100)
+    family_name = serializers.CharField(max_length=100)
+    date_of_birth = serializers.DateField()
+    sex = CodeField(Sex)
+    postcode = serializers.CharField(max_length=10)
+
+    def validate_nhs_number(self, value: str) -> str:
+        problem = nhs_number.problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return nhs_number.normalise(value)
+
+    def validate_date_of_birth(self, value: date) -> date:
+        today = timezone.localdate()
+        if value > today:
+            raise serializers.ValidationError("The date of birth cannot be in the future.")
+        if value < date(1900, 1, 1):
+            raise serializers.ValidationError("The date of birth is before 1900: check it.")
+        return value
+
+    def validate_postcode(self, value: str) -> str:
+        match = _POSTCODE.match(value.strip().upper())
+        if not match:
+            raise serializers.ValidationError("Not a UK postcode (e.g. LS1 4AP).")
+        return f"{match.group(1)} {match.group(2)}"
+
+
+class OrganisationCodeField(serializers.SlugRelatedField):
+    default_error_messages = {
+        "does_not_exist": "No organisation has the code {value!r}.",
+        "invalid": "Give the organisation's code.",
+    }
+
+
+class ServiceCodeField(serializers.SlugRelatedField):
+    default_error_messages = {
+        "does_not_exist": "No MSCC service has the code {value!r}.",
+        "invalid": "Give the MSCC service's code.",
+    }
+
+
+class ReferralCreateInput(StrictSerializer):
+    patient = PatientInput()
+    referring_organisation = OrganisationCodeField(
+        slug_field="code", queryset=Organisation.objects.all()
+    )
+    service = ServiceCodeField(slug_field="code", queryset=Service.objects.all())
+    cancer_status = CodeField(CancerStatus)
+    primary_tumour = CodeField(PrimaryTumour, required=False, allow_blank=True, default="")
+    haematological = CodeField(Haematological, required=False, default=Haematological.NO.value)
+    pain_features = CodeListField(PainFeature)
+    neuro_features = CodeListField(NeuroFeature)
+    neuro_onset_at = AwareDateTimeField(required=False, allow_null=True, default=None)
+    neuro_progressing = serializers.BooleanField(required=False, allow_null=True, default=None)
+    suspected_at = AwareDateTimeField(required=False, allow_null=True, default=None)
+    imaging_findings = CodeField(
+        ImagingFindings, required=False, default=ImagingFindings.NONE.value
+    )
+    known_spinal_metastases = serializers.BooleanField(required=False, default=False)
+    back_pain = serializers.BooleanField(required=False, default=False)
+    instability_signs = serializers.BooleanField(required=False, default=False)
+    movement_pain = CodeField(MovementPain, required=False, default=MovementPain.NONE.value)
+    performance_status = serializers.IntegerField(
+        min_value=0, max_value=4, required=False, allow_null=True, default=None
+    )
+    frailty_score = serializers.IntegerField(
+        min_value=1, max_value=9, required=False, allow_null=True, default=None
+    )
+    ambulatory = serializers.BooleanField(required=False, allow_null=True, default=None)
+    presentation = serializers.CharField(
+        max_length=_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    neurological_assessment = serializers.CharField(
+        max_length=_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    imaging_report = serializers.CharField(
+        max_length=_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    oncology_history = serializers.CharField(
+        max_length=_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    individual_needs = serializers.CharField(
+        max_length=_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    referrer_contact = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+
+    def _now(self) -> datetime:
+        return self.context.get("now") or timezone.now()
+
+    def _not_future(self, value: datetime | None, what: str) -> datetime | None:
+        """Times may not be in the future. A few minutes of client clock skew
+        (MSCC_FUTURE_SKEW_SECONDS) is read as "now" rather than refused."""
+        if value is None:
+            return None
+        now = self._now()
+        if value > now + timedelta(seconds=settings.MSCC_FUTURE_SKEW_SECONDS):
+            raise serializers.ValidationError(f"The {what} cannot be in the future.")
+        return min(value, now)
+
+    def validate_neuro_onset_at(self, value: datetime | None) -> datetime | None:
+        return self._not_future(value, "onset of neurological symptoms")
+
+    def validate_suspected_at(self, value: datetime | None) -> datetime | None:
+        return self._not_future(value, "time MSCC or spinal metastases were suspected")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors: dict[str, list[str]] = {}
+        if attrs["cancer_status"] == CancerStatus.CURRENT_OR_PAST and not attrs["primary_tumour"]:
+            errors["primary_tumour"] = [
+                "Give the primary tumour for a current or past cancer ('unknown_primary' if "
+                "not known)."
+            ]
+        onset, suspected = attrs.get("neuro_onset_at"), attrs.get("suspected_at")
+        if onset and suspected and suspected < onset:
+            errors["suspected_at"] = [
+                "Suspicion cannot come before the onset of neurological symptoms."
+            ]
+        dob = attrs["patient"]["date_of_birth"]
+        if onset and timezone.localtime(onset).date() < dob:
+            errors["neuro_onset_at"] = ["The onset cannot be before the date of birth."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class CategoryOverrideInput(StrictSerializer):
+    category = CodeField(Category)
+    reason = serializers.CharField(max_length=_TEXT_MAX)
+
+
+# --- Outputs ------------------------------------------------------------------
+
+
+class PromptOutput(serializers.Serializer):
+    code = serializers.CharField()
+    recommendation = serializers.CharField()
+    text = serializers.CharField()
+
+
+_DATETIME = serializers.DateTimeField()
+_DATE = serializers.DateField()
+
+
+class ClockOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=_codes(ClockKind))
+    status = serializers.ChoiceField(choices=_codes(ClockStatus))
+    started_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    target_hours = serializers.FloatField()
+    reference = serializers.CharField()
+    stop_reason = serializers.CharField()
+    not_appropriate = serializers.BooleanField()
+    not_appropriate_reason = serializers.CharField()
+    seconds_left = serializers.IntegerField(allow_null=True)
+    time_left = serializers.CharField(allow_null=True)
+
+    def to_representation(self, view: dict[str, Any]) -> dict[str, Any]:
+        """Built by hand from ``clock_view``: the queue renders a hundred clocks
+        a page. A test holds it to what DRF's generic path gives."""
+        stopped = view["stopped_at"]
+        return {
+            **view,
+            "id": str(view["id"]),
+            "started_at": _DATETIME.to_representation(view["started_at"]),
+            "due_at": _DATETIME.to_representation(view["due_at"]),
+            "stopped_at": _DATETIME.to_representation(stopped) if stopped else None,
+        }
+
+
+# One instance for every row: building a serializer per referral copied its
+# fields each time, and that garbage was most of the queue's tail latency.
+_CLOCK_OUTPUT = ClockOutput()
+
+
+class EventOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField()
+    recorded_by = serializers.CharField(source="recorded_by.username")
+    details = serializers.CharField()
+    corrects = serializers.UUIDField(source="corrects_id", allow_null=True)
+    withdrawn = serializers.SerializerMethodField()
+
+    def get_withdrawn(self, event: Any) -> bool:
+        """Withdrawn by a later entered_in_error event (context: withdrawn ids)."""
+        return event.pk in self.context.get("withdrawn_ids", ())
+
+
+class ScoreOutput(serializers.Serializer):
+    """A recorded SINS or revised Tokuhashi score (support, never a decision)."""
+
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    inputs = serializers.JSONField()
+    score = serializers.IntegerField()
+    band = serializers.CharField()
+    predicted_survival = serializers.CharField()
+    recorded_at = serializers.DateTimeField()
+    recorded_by = serializers.CharField(source="recorded_by.username")
+
+
+class MdtDecisionOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    decided_at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField()
+    recorded_by = serializers.CharField(source="recorded_by.username")
+    participants = serializers.CharField()
+    decision = serializers.CharField()
+    reasons = serializers.CharField()
+    care_plan = serializers.CharField()
+    high_risk_of_side_effects = serializers.BooleanField()
+
+
+class PatientOutput(serializers.Serializer):
+    nhs_number = serializers.CharField()
+    given_name = serializers.CharField()
+    family_name = serializers.CharField()
+    date_of_birth = serializers.DateField()
+    sex = serializers.CharField()
+    postcode = serializers.CharField()
+
+
+class ReferralSummaryFields(serializers.Serializer):
+    """The fields of a referral in a list or the queue: what a coordinator
+    scans a row for. The declaration is the contract (and the OpenAPI schema)."""
+
+    id = serializers.UUIDField()
+    reference = serializers.CharField()
+    category = serializers.CharField()
+    category_label = serializers.CharField()
+    triage_category = serializers.CharField()
+    status = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    suspected_at = serializers.DateTimeField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    identity_check_required = serializers.BooleanField()
+    patient = PatientOutput()
+    referring_organisation = serializers.CharField(source="referring_organisation.code")
+    service = serializers.CharField(source="service.code")
+    clocks = serializers.SerializerMethodField()
+
+    @extend_schema_field(ClockOutput(many=True))
+    def get_clocks(self, referral: Referral) -> list[dict[str, Any]]:
+        now = self.context["now"]
+        return [_CLOCK_OUTPUT.to_representation(clock_view(c, now)) for c in referral.clocks.all()]
+
+
+class ReferralSummaryOutput(ReferralSummaryFields):
+    """ReferralSummaryFields, built by hand: the queue and lists render many
+    rows, and DRF's field-by-field path was most of their time. A test holds
+    this to exactly what the generic path gives."""
+
+    def to_representation(self, referral: Referral) -> dict[str, Any]:
+        patient = referral.patient
+        acknowledged = referral.acknowledged_at
+        return {
+            "id": str(referral.id),
+            "reference": referral.reference,
+            "category": referral.category,
+            "category_label": referral.category_label,
+            "triage_category": referral.triage_category,
+            "status": referral.status,
+            "received_at": _DATETIME.to_representation(referral.received_at),
+            "suspected_at": _DATETIME.to_representation(referral.suspected_at),
+            "acknowledged_at": _DATETIME.to_representation(acknowledged) if acknowledged else None,
+            "identity_check_required": referral.identity_check_required,
+            "patient": {
+                "nhs_number": patient.nhs_number,
+                "given_name": patient.given_name,
+                "family_name": patient.family_name,
+                "date_of_birth": _DATE.to_representation(patient.date_of_birth),
+                "sex": patient.sex,
+                "postcode": patient.postcode,
+            },
+            "referring_organisation": referral.referring_organisation.code,
+            "service": referral.service.code,
+            "clocks": self.get_clocks(referral),
+        }
+
+
+class ReferralCreatedOutput(ReferralSummaryFields):
+    """The answer to a new referral (DESIGN.md section 8): the summary, the
+    identity check, and the initial advice for its category."""
+
+    identity_check_note = serializers.CharField()
+    prompts = serializers.SerializerMethodField()
+
+    @extend_schema_field(PromptOutput(many=True))
+    def get_prompts(self, referral: Referral) -> list[dict[str, Any]]:
+        # A new referral has no events yet: the advice is the triage advice.
+        prompts = rules.prompts_for(triage_input_for(referral), Category(referral.category))
+        return PromptOutput(prompts, many=True).data
+
+
+class ReferralDetailOutput(ReferralSummaryFields):
+    """One referral with everything known of it."""
+
+    category_override_reason = serializers.CharField()
+    identity_check_note = serializers.CharField()
+    cancer_status = serializers.CharField()
+    primary_tumour = serializers.CharField()
+    haematological = serializers.CharField()
+    pain_features = serializers.ListField(child=serializers.CharField())
+    neuro_features = serializers.ListField(child=serializers.CharField())
+    neuro_onset_at = serializers.DateTimeField(allow_null=True)
+    neuro_progressing = serializers.BooleanField(allow_null=True)
+    imaging_findings = serializers.CharField()
+    known_spinal_metastases = serializers.BooleanField()
+    back_pain = serializers.BooleanField()
+    instability_signs = serializers.BooleanField()
+    movement_pain = serializers.CharField()
+    performance_status = serializers.IntegerField(allow_null=True)
+    frailty_score = serializers.IntegerField(allow_null=True)
+    ambulatory = serializers.BooleanField(allow_null=True)
+    presentation = serializers.CharField()
+    neurological_assessment = serializers.CharField()
+    imaging_report = serializers.CharField()
+    oncology_history = serializers.CharField()
+    individual_needs = serializers.CharField()
+    referrer_contact = serializers.CharField()
+    pathway_version = serializers.IntegerField(source="pathway_version.number")
+    status_changed_at = serializers.DateTimeField(allow_null=True)
+    status_reason = serializers.CharField()
+    redirected_to = serializers.CharField()
+    prompts = serializers.SerializerMethodField()
+    events = serializers.SerializerMethodField()
+    mdt_decisions = MdtDecisionOutput(many=True)
+    scores = ScoreOutput(many=True)
+    escalations = serializers.SerializerMethodField()
+
+    @extend_schema_field(EscalationOutput(many=True))
+    def get_escalations(self, referral: Referral) -> list[dict[str, Any]]:
+        """Who was told what, when (DESIGN.md section 5)."""
+        return EscalationOutput(referral_escalations(referral), many=True).data
+
+    @extend_schema_field(EventOutput(many=True))
+    def get_events(self, referral: Referral) -> list[dict[str, Any]]:
+        events = list(referral.events.all())
+        withdrawn = {e.corrects_id for e in events if e.corrects_id}
+        return EventOutput(events, many=True, context={"withdrawn_ids": withdrawn}).data
+
+    @extend_schema_field(PromptOutput(many=True))
+    def get_prompts(self, referral: Referral) -> list[dict[str, Any]]:
+        return PromptOutput(referral_prompts(referral), many=True).data

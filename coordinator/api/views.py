@@ -1,0 +1,215 @@
+"""The referral API: a thin shell over services and selectors."""
+
+from typing import Any
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from coordinator import selectors, services
+from coordinator.api import idempotency
+from coordinator.api.serializers import (
+    CategoryOverrideInput,
+    ReferralCreatedOutput,
+    ReferralCreateInput,
+    ReferralDetailOutput,
+    ReferralSummaryOutput,
+)
+from core.api.pagination import Pagination
+from core.api.parsers import StrictJSONParser
+from core.permissions import RolePermission
+from referrals.codes import Category, ReferralStatus
+from referrals.models import Referral
+
+
+class SignInThrottle(AnonRateThrottle):
+    scope = "sign_in"
+
+
+class TokenView(ObtainAuthToken):
+    """POST {username, password} → {token}; then send ``Authorization: Token <token>``."""
+
+    parser_classes = (StrictJSONParser, FormParser)
+    throttle_classes = (SignInThrottle,)
+
+
+class MeView(APIView):
+    """Who the token belongs to. Also the benchmark's trivial baseline endpoint."""
+
+    permission_classes = [RolePermission]
+    permission_action = "me"
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        user = request.user
+        return Response(
+            {
+                "username": user.username,
+                "role": user.role,
+                "organisation": user.organisation.code if user.organisation_id else None,
+                "service": user.service.code if user.service_id else None,
+                "alliance": user.alliance.code if user.alliance_id else None,
+            }
+        )
+
+
+class ReferralListFilters(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[s.value for s in ReferralStatus], required=False)
+    category = serializers.ChoiceField(choices=[c.value for c in Category], required=False)
+    open = serializers.BooleanField(required=False, allow_null=True, default=None)
+    nhs_number = serializers.CharField(required=False, max_length=20)
+    received_from = serializers.DateTimeField(required=False)
+    received_to = serializers.DateTimeField(required=False)
+
+
+def _record_access(request: Request, view: str, referrals: list[Referral]) -> None:
+    services.access_record(
+        user=request.user,
+        view=view,
+        path=request.get_full_path(),
+        referral_ids=[r.pk for r in referrals],
+    )
+
+
+class ReferralListCreateView(APIView):
+    permission_classes = [RolePermission]
+    permission_actions = {"GET": "referral_list", "POST": "referral_create"}
+
+    @extend_schema(
+        parameters=[ReferralListFilters, OpenApiParameter("page", int)],
+        responses={200: ReferralSummaryOutput(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        filters = ReferralListFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(
+            selectors.referral_list(user=request.user, filters=filters.validated_data),
+            request,
+            view=self,
+        )
+        _record_access(request, "api.referral.list", page)
+        data = ReferralSummaryOutput(page, many=True, context={"now": timezone.now()}).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(
+        request=ReferralCreateInput,
+        responses={201: ReferralCreatedOutput},
+        parameters=[
+            OpenApiParameter(
+                idempotency.HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description="Makes a retried POST return the first answer",
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        now = timezone.now()
+        key = request.headers.get(idempotency.HEADER)
+        if key is not None:
+            problem = idempotency.key_problem(key)
+            if problem:
+                return Response({idempotency.HEADER: [problem]}, status=400)
+        # Validate before touching the idempotency record: a rejected body
+        # stores nothing, and may be corrected and resent with the same key.
+        serializer = ReferralCreateInput(data=request.data, context={"now": now})
+        serializer.is_valid(raise_exception=True)
+
+        def create() -> Response:
+            # One transaction (one commit) for the referral and its access record.
+            with transaction.atomic():
+                referral = services.referral_create_from_input(
+                    user=request.user, now=now, data=serializer.validated_data
+                )
+                _record_access(request, "api.referral.create", [referral])
+            # The new referral's relations are already in memory; load only
+            # its clocks rather than fetching it all again.
+            selectors.referral_load_clocks(referral)
+            body = ReferralCreatedOutput(referral, context={"now": now}).data
+            return Response(body, status=status.HTTP_201_CREATED)
+
+        if key is None:
+            return create()
+        return idempotency.run_once(user=request.user, key=key, data=request.data, action=create)
+
+
+class ReferralDetailView(APIView):
+    permission_classes = [RolePermission]
+    permission_action = "referral_detail"
+
+    @extend_schema(responses={200: ReferralDetailOutput})
+    def get(self, request: Request, referral_id: Any) -> Response:
+        referral = get_object_or_404(
+            selectors.referral_detail(user=request.user).select_related("pathway_version"),
+            pk=referral_id,
+        )
+        _record_access(request, "api.referral.detail", [referral])
+        return Response(ReferralDetailOutput(referral, context={"now": timezone.now()}).data)
+
+
+class QueueView(APIView):
+    """The service's open referrals, most urgent first."""
+
+    permission_classes = [RolePermission]
+    permission_action = "queue"
+
+    @extend_schema(responses={200: ReferralSummaryOutput(many=True)})
+    def get(self, request: Request) -> Response:
+        paginator = Pagination()
+        page = paginator.paginate_queryset(
+            selectors.queue_for(user=request.user), request, view=self
+        )
+        _record_access(request, "api.queue", page)
+        data = ReferralSummaryOutput(page, many=True, context={"now": timezone.now()}).data
+        return paginator.get_paginated_response(data)
+
+
+class ReferralActionView(APIView):
+    permission_classes = [RolePermission]
+
+    def _referral(self, request: Request, referral_id: Any) -> Referral:
+        # Scoped fetch: another service's referral is a 404, not a 403.
+        return get_object_or_404(selectors.referrals_visible_to(request.user), pk=referral_id)
+
+    def _answer(self, request: Request, referral: Referral) -> Response:
+        referral = (
+            selectors.referral_detail(user=request.user)
+            .select_related("pathway_version")
+            .get(pk=referral.pk)
+        )
+        _record_access(request, f"api.{self.permission_action}", [referral])
+        return Response(ReferralDetailOutput(referral, context={"now": timezone.now()}).data)
+
+
+class AcknowledgeView(ReferralActionView):
+    permission_action = "referral_acknowledge"
+
+    @extend_schema(request=None, responses={200: ReferralDetailOutput})
+    def post(self, request: Request, referral_id: Any) -> Response:
+        referral = services.referral_acknowledge(
+            referral=self._referral(request, referral_id), user=request.user, now=timezone.now()
+        )
+        return self._answer(request, referral)
+
+
+class CategoryOverrideView(ReferralActionView):
+    permission_action = "referral_category"
+
+    @extend_schema(request=CategoryOverrideInput, responses={200: ReferralDetailOutput})
+    def post(self, request: Request, referral_id: Any) -> Response:
+        referral = self._referral(request, referral_id)
+        body = CategoryOverrideInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        referral = services.referral_override_category(
+            referral=referral, user=request.user, now=timezone.now(), **body.validated_data
+        )
+        return self._answer(request, referral)

@@ -1,0 +1,139 @@
+"""Reads for the coordinator's screens and API: referrals with their clocks,
+the queue, the advice that applies now. Scope comes from
+``referrals.selectors.referrals_visible_to``; nothing here widens it."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    prefetch_related_objects,
+)
+
+from pathways import clock_rules
+from pathways.advice import Progress, advice_for
+from pathways.codes import ClockStatus
+from pathways.models import Clock
+from pathways.selectors import active_event_kinds
+from referrals import rules
+from referrals.codes import CATEGORY_URGENCY, TERMINAL_STATUSES, Category
+from referrals.models import Referral, User
+from referrals.selectors import referrals_visible_to, triage_input_for
+
+
+def _clocks_by_due() -> Prefetch:
+    return Prefetch("clocks", queryset=Clock.objects.order_by("due_at"))
+
+
+def _with_display_relations(qs: QuerySet[Referral]) -> QuerySet[Referral]:
+    return qs.select_related("patient", "referring_organisation", "service").prefetch_related(
+        _clocks_by_due()
+    )
+
+
+def referral_load_clocks(referral: Referral) -> None:
+    """Load a new referral's clocks in place (one query): its other relations
+    are already in memory, and it has no events, decisions or scores yet."""
+    prefetch_related_objects([referral], _clocks_by_due())
+
+
+def referral_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Referral]:
+    filters = filters or {}
+    qs = referrals_visible_to(user)
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("category"):
+        qs = qs.filter(category=filters["category"])
+    if filters.get("open") is not None:
+        q = Q(status__in=[s.value for s in TERMINAL_STATUSES])
+        qs = qs.exclude(q) if filters["open"] else qs.filter(q)
+    if filters.get("nhs_number"):
+        qs = qs.filter(patient__nhs_number=filters["nhs_number"])
+    if filters.get("received_from"):
+        qs = qs.filter(received_at__gte=filters["received_from"])
+    if filters.get("received_to"):
+        qs = qs.filter(received_at__lt=filters["received_to"])
+    return _with_display_relations(qs).order_by("-received_at")
+
+
+def referral_detail(*, user: User) -> QuerySet[Referral]:
+    """The scoped queryset to fetch one referral from (another's is a 404)."""
+    return _with_display_relations(referrals_visible_to(user)).prefetch_related(
+        "events__recorded_by", "mdt_decisions__recorded_by", "scores__recorded_by"
+    )
+
+
+def queue_for(*, user: User) -> QuerySet[Referral]:
+    """The service's open referrals, most urgent first: category, then the
+    earliest due running clock, then the oldest. One query plus one prefetch,
+    however long the queue (the order is computed in SQL)."""
+    urgency = Case(
+        *[When(category=c.value, then=Value(rank)) for c, rank in CATEGORY_URGENCY.items()],
+        output_field=IntegerField(),
+    )
+    # A correlated subquery on the (referral, due_at) index of running clocks,
+    # rather than a join and GROUP BY over every open referral's clocks.
+    next_due = (
+        Clock.objects.filter(referral=OuterRef("pk"), status=ClockStatus.RUNNING)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    qs = (
+        referrals_visible_to(user)
+        .exclude(status__in=[s.value for s in TERMINAL_STATUSES])
+        .annotate(urgency=urgency, next_due_at=Subquery(next_due))
+        .order_by("urgency", F("next_due_at").asc(nulls_last=True), "received_at")
+    )
+    return _with_display_relations(qs)
+
+
+def referral_progress(referral: Referral) -> Progress:
+    """What has happened to the patient, for the advice (events prefetched)."""
+    events = list(referral.events.all())
+    decisions = list(referral.mdt_decisions.all())
+    return Progress(
+        events=active_event_kinds(events),
+        high_risk_of_side_effects=bool(decisions) and decisions[-1].high_risk_of_side_effects,
+    )
+
+
+def referral_prompts(referral: Referral) -> list[rules.Prompt]:
+    """The advice that applies now: the referral's current category, adjusted
+    for the events recorded since (pathways/advice.py)."""
+    return advice_for(
+        triage_input_for(referral), Category(referral.category), referral_progress(referral)
+    )
+
+
+def clock_view(clock: Clock, now: datetime) -> dict[str, Any]:
+    """A clock as people and clients see it at ``now`` (breached shows at once)."""
+    status = clock_rules.status_at(clock.status, clock.due_at, now)
+    running = status in (ClockStatus.RUNNING, ClockStatus.BREACHED)
+    return {
+        "id": clock.id,
+        "kind": clock.kind,
+        "status": status.value,
+        "started_at": clock.started_at,
+        "due_at": clock.due_at,
+        "stopped_at": clock.stopped_at,
+        "target_hours": clock.target.total_seconds() / 3600,
+        "reference": clock.reference,
+        "stop_reason": clock.stop_reason,
+        "not_appropriate": clock.not_appropriate,
+        "not_appropriate_reason": clock.not_appropriate_reason,
+        "seconds_left": int(clock_rules.remaining(clock.due_at, now).total_seconds())
+        if running
+        else None,
+        "time_left": clock_rules.describe_remaining(clock_rules.remaining(clock.due_at, now))
+        if running
+        else None,
+    }

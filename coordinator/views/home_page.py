@@ -1,0 +1,20 @@
+"""Home: each role's first page."""
+
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from coordinator.views.common import PageRequest, page
+from core.permissions import ACTION_ROLES
+
+
+@page()
+@require_GET
+def home(request: PageRequest) -> HttpResponse:
+    """Each role's first page: the queue, their referrals, or a holding page."""
+    role = request.user.role
+    if role in ACTION_ROLES["queue"]:
+        return redirect("queue")
+    if role in ACTION_ROLES["referral_list"]:
+        return redirect("referral_mine")
+    return render(request, "referrals/home_later.html")
