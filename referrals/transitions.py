@@ -57,3 +57,19 @@ def missing_fields(target: str, given: dict[str, object]) -> dict[str, str]:
         for name in REQUIRED_FIELDS.get(ReferralStatus(target), ())
         if not given.get(name)
     }
+
+
+def reopen_problem(current: str, target: str, before: str) -> str | None:
+    """Why a closed referral may not be reopened to ``target``, or None if it
+    may: a terminal move entered in error is reversed only back to the state
+    held before it."""
+    if ReferralStatus(current) not in TERMINAL_STATUSES:
+        return "Only a closed referral is reopened."
+    if not before or ReferralStatus(target) != ReferralStatus(before):
+        held = before.replace("_", " ") if before else "unknown"
+        return (
+            f"The referral is {current.replace('_', ' ')}: a closed referral cannot change, "
+            f"except back to the state it held before ({held}) when the closure was "
+            "entered in error, with the reason."
+        )
+    return None

@@ -14,9 +14,9 @@ from rest_framework.response import Response
 from coordinator import services
 from coordinator.api.serializers import ReferralDetailOutput
 from coordinator.api.views import ReferralActionView
+from coordinator.services import referral_clock_not_appropriate, referral_mdt_record
 from core.api.fields import AwareDateTimeField, CodeField, StrictSerializer
 from pathways.codes import EventKind, MdtDecisionKind
-from pathways.services import clock_mark_not_appropriate, mdt_decision_record
 from referrals.codes import ReferralStatus
 
 _TEXT_MAX = 5000
@@ -109,7 +109,7 @@ class MdtView(ReferralActionView):
     @extend_schema(request=MdtInput, responses={201: ReferralDetailOutput})
     def post(self, request: Request, referral_id: Any) -> Response:
         referral = self._referral(request, referral_id)
-        mdt_decision_record(
+        referral_mdt_record(
             referral=referral, user=request.user, now=timezone.now(), **_valid(MdtInput, request)
         )
         response = self._answer(request, referral)
@@ -125,7 +125,7 @@ class ClockNotAppropriateView(ReferralActionView):
     @extend_schema(request=NotAppropriateInput, responses={200: ReferralDetailOutput})
     def post(self, request: Request, referral_id: Any, clock_id: Any) -> Response:
         referral = self._referral(request, referral_id)
-        clock_mark_not_appropriate(
+        referral_clock_not_appropriate(
             referral=referral,
             clock_id=clock_id,
             reason=_valid(NotAppropriateInput, request)["reason"],

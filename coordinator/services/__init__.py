@@ -1,12 +1,19 @@
 """The coordinator's workflow: every step that spans referrals, pathways and
-notifications. Views, the API, commands and tasks call these."""
+notifications, and the one writer of a referral's status. Views, the API,
+commands and tasks call these."""
 
-from coordinator.services.provision import ServiceNotConfigured, service_provision
-from coordinator.services.workflow import (
-    referral_acknowledge,
-    referral_create,
-    referral_create_from_input,
+from coordinator.services.clocks import referral_clocks_follow
+from coordinator.services.events import (
+    referral_clock_not_appropriate,
     referral_event_add,
+    referral_event_record,
+    referral_event_withdraw,
+    referral_mdt_record,
+)
+from coordinator.services.intake import referral_create, referral_create_from_input
+from coordinator.services.provision import ServiceNotConfigured, service_provision
+from coordinator.services.status import (
+    referral_acknowledge,
     referral_override_category,
     referral_status_change,
 )
@@ -16,9 +23,14 @@ __all__ = [
     "ServiceNotConfigured",
     "access_record",
     "referral_acknowledge",
+    "referral_clock_not_appropriate",
+    "referral_clocks_follow",
     "referral_create",
     "referral_create_from_input",
     "referral_event_add",
+    "referral_event_record",
+    "referral_event_withdraw",
+    "referral_mdt_record",
     "referral_override_category",
     "referral_status_change",
     "service_provision",

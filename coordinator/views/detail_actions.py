@@ -23,7 +23,7 @@ from core.errors import Conflict, DomainError, NotFound
 from notifications.services.escalations import escalation_acknowledge
 from pathways.api.scores import ScoreRecordInput
 from pathways.codes import EventKind, ScoreKind
-from pathways.services import clock_mark_not_appropriate, mdt_decision_record, score_record
+from pathways.services import score_record
 from referrals.codes import ReferralStatus
 from referrals.models import Referral
 
@@ -131,7 +131,7 @@ def referral_mdt(request: PageRequest, referral_id: UUID) -> HttpResponse:
     referral = _scoped_referral(request, referral_id)
 
     def perform(referral: Referral, data: dict[str, Any], now: datetime) -> str:
-        mdt_decision_record(referral=referral, user=request.user, now=now, **data)
+        services.referral_mdt_record(referral=referral, user=request.user, now=now, **data)
         return f"MDT decision recorded: {forms.MDT_DECISION_LABELS[data['decision']]}."
 
     return _act(
@@ -154,7 +154,7 @@ def referral_clock_not_appropriate(
     clock = get_object_or_404(referral.clocks.all(), pk=clock_id)
 
     def perform(referral: Referral, data: dict[str, Any], now: datetime) -> str:
-        clock_mark_not_appropriate(
+        services.referral_clock_not_appropriate(
             referral=referral, clock_id=clock.pk, reason=data["reason"], user=request.user, now=now
         )
         return f"{forms.CLOCK_KIND_LABELS[clock.kind]} clock marked not appropriate."

@@ -19,9 +19,11 @@ from notifications.services.rota import (
     shift_create,
     shift_delete,
 )
+from notifications.services.schedule import clocks_schedule
 
 __all__ = [
     "PolicyInvalid",
+    "clocks_schedule",
     "coverage_gap_report",
     "escalation_policy_create_default",
     "escalation_policy_draft_create",

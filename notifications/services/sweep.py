@@ -27,6 +27,7 @@ from notifications.models import Delivery, Escalation, EscalationStep
 from notifications.selectors.policies import policy_steps, step_timings
 from notifications.selectors.rota import on_call_at
 from notifications.services.heartbeat import heartbeat_record
+from notifications.services.schedule import next_escalation_at
 from pathways.codes import ClockStatus
 from pathways.models import Clock
 from referrals.models import Referral, User
@@ -101,9 +102,7 @@ def _sweep_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: Sw
                     )
                 )
                 done = done | {timing.step_id}
-            clock.next_escalation_at = escalation_rules.next_fire_at(
-                timings, clock.started_at, clock.due_at, done
-            )
+            clock.next_escalation_at = next_escalation_at(clock, timings, done)
         # No ignore_conflicts: the clocks are locked and their raised steps
         # filtered out, so a conflict here is a bug, and the batch rolls back.
         Escalation.objects.bulk_create(new_escalations)

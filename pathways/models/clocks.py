@@ -52,6 +52,10 @@ class Clock(models.Model):
     # When the next escalation step falls due (NULL: none left). Kept by the
     # clock and escalation services; the sweep selects on it by index.
     next_escalation_at = models.DateTimeField(null=True, blank=True)
+    # The derivation no longer yields this clock (its start was entered in
+    # error, or its definition no longer applies): kept, cancelled, for the
+    # history, and out of every count and screen total.
+    void = models.BooleanField(default=False)
     history = HistoricalRecords(excluded_fields=["next_escalation_at"])
 
     class Meta:

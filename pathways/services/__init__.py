@@ -2,17 +2,14 @@
 
 from pathways.selectors import active_event_kinds
 from pathways.services.clocks import (
-    clock_cancel,
     clock_mark_not_appropriate,
-    clock_stop,
-    clocks_apply_category,
-    clocks_start_at_intake,
+    clocks_recompute,
+    standing_events,
 )
 from pathways.services.events import (
     event_record,
     event_time_checked,
-    referral_event_record,
-    referral_event_withdraw,
+    event_withdraw,
     referral_locked,
 )
 from pathways.services.mdt import mdt_decision_record
@@ -32,24 +29,21 @@ from pathways.services.versions import (
 __all__ = [
     "PathwayInvalid",
     "active_event_kinds",
-    "clock_cancel",
     "clock_definition_create",
     "clock_definition_delete",
     "clock_definition_update",
     "clock_mark_not_appropriate",
-    "clock_stop",
-    "clocks_apply_category",
-    "clocks_start_at_intake",
+    "clocks_recompute",
     "event_record",
     "event_time_checked",
+    "event_withdraw",
     "mdt_decision_record",
     "pathway_create_default",
     "pathway_may_configure",
     "pathway_version_draft_create",
     "pathway_version_publish",
     "pathway_version_update",
-    "referral_event_record",
-    "referral_event_withdraw",
     "referral_locked",
     "score_record",
+    "standing_events",
 ]

@@ -1,162 +1,185 @@
-"""Clocks: started at intake and by events, stopped, cancelled.
+"""Clocks: recomputed from what stands on the record, marked not appropriate.
 
-Every write that touches a referral's clocks runs inside the caller's
-transaction with the referral row locked (see referrals/services.py), so two
-coordinators acting at once cannot both stop or start the same clock.
+A referral's clocks are derived (pathways/clock_derivation.py) from its
+inputs; ``clocks_recompute`` makes the clock rows say what the derivation
+says, keeping each row's identity and history. The caller holds the
+referral's row lock (the coordinator's workflow services take it), so two
+coordinators acting at once are applied one after the other.
+
+Nothing here schedules escalations: ``Clock.next_escalation_at`` has one
+writer, notifications (notifications/services/schedule.py), which the
+workflow calls with the clocks this returns.
 """
 
+import logging
 from datetime import datetime
 
 from django.db import transaction
-from simple_history.utils import bulk_create_with_history
 
 from core.errors import Conflict, DomainError, NotFound
-from notifications import escalation_rules
-from notifications.escalation_rules import StepTiming
-from notifications.selectors.policies import policy_steps, step_timings
-from pathways import clock_rules
-from pathways.codes import ClockAnchor, ClockStatus
-from pathways.defaults import INTAKE_ANCHORS
-from pathways.models import ClinicalEvent, Clock, ClockDefinition
+from pathways import clock_derivation as derivation
+from pathways.codes import ClockStatus, EventKind
+from pathways.models import ClinicalEvent, Clock
+from referrals.codes import TERMINAL_STATUSES, ReferralStatus
 from referrals.models import Referral, User
 
+logger = logging.getLogger(__name__)
 
-def _step_timings(referral: Referral) -> list[StepTiming]:
-    """The escalation steps of the policy the referral is frozen to (cached on
-    the instance: intake starts several clocks at once)."""
-    cached = getattr(referral, "_escalation_timings", None)
-    if cached is None:
-        steps = (
-            policy_steps({referral.escalation_policy_id}) if referral.escalation_policy_id else {}
-        )
-        cached = step_timings(steps.get(referral.escalation_policy_id, []))
-        referral._escalation_timings = cached  # type: ignore[attr-defined]
-    return cached
+# The fields a recompute may change on a clock row.
+_DERIVED_FIELDS = (
+    "definition_id",
+    "kind",
+    "target",
+    "reference",
+    "started_at",
+    "due_at",
+    "status",
+    "stopped_at",
+    "stop_reason",
+    "started_by_event_id",
+    "stopped_by_event_id",
+    "void",
+)
 
 
-def next_escalation_for(
-    clock: Clock, referral: Referral, raised: frozenset[int] = frozenset()
-) -> datetime | None:
-    """When the clock's next escalation step falls due (the sweep's index)."""
-    return escalation_rules.next_fire_at(
-        _step_timings(referral), clock.started_at, clock.due_at, raised
+def standing_events(referral: Referral) -> list[ClinicalEvent]:
+    """The events that stand: not withdrawn, and not withdrawals themselves."""
+    return list(
+        referral.events.filter(correction__isnull=True).exclude(kind=EventKind.ENTERED_IN_ERROR)
     )
 
 
-def _definitions_for(referral: Referral) -> list[ClockDefinition]:
-    return [
-        d
+def clock_key(clock: Clock) -> derivation.ClockKey:
+    return (clock.definition_id, clock.started_by_event_id)
+
+
+def derivation_inputs(
+    referral: Referral, clocks: list[Clock], events: list[ClinicalEvent]
+) -> derivation.Inputs:
+    """Everything the clocks follow from, read off the referral."""
+    definitions = tuple(
+        derivation.Definition(
+            id=d.pk,
+            kind=d.kind,
+            categories=frozenset(d.categories),
+            start_event=d.start_event,
+            stop_event=d.stop_event,
+            target=d.target,
+            reference=d.reference,
+        )
         for d in referral.pathway_version.clock_definitions.all()
-        if referral.category in d.categories
-    ]
-
-
-def _anchor_time(referral: Referral, anchor: str) -> datetime:
-    if anchor == ClockAnchor.SUSPECTED:
-        return referral.suspected_at
-    return referral.received_at
-
-
-def clocks_start_at_intake(
-    *, referral: Referral, user: User, skip_kinds: frozenset[str] = frozenset()
-) -> list[Clock]:
-    """Start the clocks whose start is known at intake (acknowledgement,
-    advice, MRI), for the referral's category, from its frozen pathway version."""
-    clocks = []
-    for definition in _definitions_for(referral):
-        if definition.start_event not in INTAKE_ANCHORS or definition.kind in skip_kinds:
-            continue
-        started = _anchor_time(referral, definition.start_event)
-        clock = Clock(
-            referral=referral,
-            definition=definition,
-            kind=definition.kind,
-            target=definition.target,
-            reference=definition.reference,
-            started_at=started,
-            due_at=clock_rules.due_at(started, definition.target),
-        )
-        if definition.kind == "mri" and clock_rules.mri_met_by_imaging_at_referral(
-            referral.category, referral.imaging_findings
-        ):
-            clock.status = ClockStatus.MET
-            clock.stopped_at = started
-            clock.stop_reason = (
-                f"Imaging at referral already shows {referral.get_imaging_findings_display()}."
-            )
-        if clock.status == ClockStatus.RUNNING:
-            clock.next_escalation_at = next_escalation_for(clock, referral)
-        clocks.append(clock)
-    return bulk_create_with_history(clocks, Clock, default_user=user)
-
-
-_STOP_FIELDS = ["stopped_at", "status", "stop_reason", "stopped_by_event"]
-
-
-def clock_stop(
-    *,
-    clock: Clock,
-    stopped_at: datetime,
-    reason: str,
-    user: User,
-    event: ClinicalEvent | None = None,
-) -> Clock:
-    """Met if stopped by its due time, met late after it."""
-    if stopped_at < clock.started_at:
-        raise ValueError("A clock cannot stop before it started.")
-    clock.stopped_at = stopped_at
-    clock.status = clock_rules.stop_status(clock.due_at, stopped_at)
-    clock.stop_reason = reason
-    clock.stopped_by_event = event
-    clock._history_user = user  # type: ignore[attr-defined]
-    clock.save(update_fields=_STOP_FIELDS)
-    return clock
-
-
-def clock_cancel(
-    *, clock: Clock, at: datetime, reason: str, user: User, event: ClinicalEvent | None = None
-) -> Clock:
-    clock.stopped_at = max(at, clock.started_at)
-    clock.status = ClockStatus.CANCELLED
-    clock.stop_reason = reason
-    clock.stopped_by_event = event
-    clock._history_user = user  # type: ignore[attr-defined]
-    clock.save(update_fields=_STOP_FIELDS)
-    return clock
-
-
-def clock_reopen(*, clock: Clock, user: User, reason: str) -> Clock:
-    """Undo a stop or cancel whose event was entered in error: the clock runs
-    again against its original due time (and reads breached if that passed)."""
-    clock.stopped_at = None
-    clock.status = ClockStatus.RUNNING
-    clock.stop_reason = reason
-    clock.stopped_by_event = None
-    # Steps already raised stay raised; the sweep picks up any now due.
-    raised = frozenset(clock.escalations.values_list("step_id", flat=True))
-    clock.next_escalation_at = next_escalation_for(clock, clock.referral, raised)
-    clock._history_user = user  # type: ignore[attr-defined]
-    clock.save(update_fields=[*_STOP_FIELDS, "next_escalation_at"])
-    return clock
-
-
-def clock_start_from_event(
-    *, referral: Referral, definition: ClockDefinition, event: ClinicalEvent, user: User
-) -> Clock:
-    clock = Clock(
-        referral=referral,
-        definition=definition,
-        kind=definition.kind,
-        target=definition.target,
-        reference=definition.reference,
-        started_at=event.occurred_at,
-        due_at=clock_rules.due_at(event.occurred_at, definition.target),
-        started_by_event=event,
     )
-    clock.next_escalation_at = next_escalation_for(clock, referral)
+    closed = referral.status in TERMINAL_STATUSES and referral.status != ReferralStatus.DIED
+    return derivation.Inputs(
+        definitions=definitions,
+        received_at=referral.received_at,
+        suspected_at=referral.suspected_at,
+        triage_category=referral.triage_category or referral.category,
+        category=referral.category,
+        imaging_findings=referral.imaging_findings,
+        events=tuple(derivation.Event(e.pk, e.kind, e.occurred_at) for e in events),
+        category_changed_at=referral.category_overridden_at,
+        category_reason=(
+            f"Category changed to {referral.category}: {referral.category_override_reason}"
+        ),
+        closed_at=referral.status_changed_at if closed else None,
+        closed_reason=(
+            f"Referral {referral.status.replace('_', ' ')}: {referral.status_reason}"
+            if closed
+            else ""
+        ),
+        not_appropriate={
+            clock_key(c): derivation.Marking(c.not_appropriate_at, c.not_appropriate_reason)
+            for c in clocks
+            if c.not_appropriate and c.not_appropriate_at is not None
+        },
+    )
+
+
+def clocks_recompute(*, referral: Referral, user: User | None, now: datetime) -> list[Clock]:
+    """Make the referral's clock rows what its standing inputs imply.
+
+    A row the derivation still yields keeps its identity (and so its
+    escalations and history) and takes the derived times and status; a new
+    one is created; a row it no longer yields (its start was withdrawn, or its
+    definition no longer applies) is kept, cancelled and marked void, so it is
+    out of every count. Returns the rows whose times or status changed, for
+    the escalation schedule."""
+    clocks = list(referral.clocks.select_for_update().all())
+    events = standing_events(referral)
+    derived = derivation.derive(derivation_inputs(referral, clocks, events))
+    by_key = {clock_key(c): c for c in clocks}
+    changed: list[Clock] = []
+
+    # Rows are written so that no moment has two running clocks of a kind
+    # (a database constraint): voided rows first, then stopped, then running.
+    wanted = {d.key for d in derived}
+    for clock in clocks:
+        if clock_key(clock) not in wanted and not (
+            clock.void and clock.status == ClockStatus.CANCELLED
+        ):
+            reason = _void_reason(clock, events)
+            _set(
+                clock,
+                user,
+                changed,
+                status=ClockStatus.CANCELLED,
+                stopped_at=clock.stopped_at or max(now, clock.started_at),
+                stop_reason=reason,
+                void=True,
+            )
+    for item in sorted(derived, key=lambda d: d.status == ClockStatus.RUNNING):
+        clock = by_key.get(item.key)
+        values = {
+            "definition_id": item.definition.id,
+            "kind": item.kind,
+            "target": item.definition.target,
+            "reference": item.definition.reference,
+            "started_at": item.started_at,
+            "due_at": item.due_at,
+            "status": item.status,
+            "stopped_at": item.stopped_at,
+            "stop_reason": item.stop_reason,
+            "started_by_event_id": item.started_by_event,
+            "stopped_by_event_id": item.stopped_by_event,
+            "void": False,
+        }
+        if clock is None:
+            clock = Clock(referral=referral, **values)
+            clock._history_user = user  # type: ignore[attr-defined]
+            clock.save()
+            changed.append(clock)
+        else:
+            _set(clock, user, changed, **values)
+    if changed:
+        logger.info(
+            "clocks.recomputed",
+            extra={
+                "reference": referral.reference,
+                "referral_id": str(referral.pk),
+                "changed": [str(c.pk) for c in changed],
+            },
+        )
+    return changed
+
+
+def _set(clock: Clock, user: User | None, changed: list[Clock], **values: object) -> None:
+    """Write only what differs, so an unchanged clock gains no history row."""
+    differing = [name for name, value in values.items() if getattr(clock, name) != value]
+    if not differing:
+        return
+    for name in differing:
+        setattr(clock, name, values[name])
     clock._history_user = user  # type: ignore[attr-defined]
-    clock.save()
-    return clock
+    clock.save(update_fields=[name.removesuffix("_id") for name in differing])
+    changed.append(clock)
+
+
+def _void_reason(clock: Clock, events: list[ClinicalEvent]) -> str:
+    standing = {e.pk for e in events}
+    if clock.started_by_event_id is not None and clock.started_by_event_id not in standing:
+        return "Its start was entered in error."
+    return "No longer applies to this referral."
 
 
 @transaction.atomic
@@ -164,9 +187,9 @@ def clock_mark_not_appropriate(
     *, referral: Referral, clock_id: object, reason: str, user: User, now: datetime
 ) -> Clock:
     """The standard does not apply to this person (declined, too unwell...):
-    out of the QS56 denominator, with the reason, and a running clock stops
-    so that nobody is escalated about it."""
-    Referral.objects.select_for_update().get(pk=referral.pk)  # one writer at a time
+    out of the QS56 denominator, with the reason. The marking is an input of
+    the derivation: a running clock ends at it, so nobody is escalated about
+    it. The caller holds the referral's lock and recomputes the clocks."""
     clock = Clock.objects.filter(pk=clock_id, referral=referral).first()
     if clock is None:
         raise NotFound("No such clock on this referral.")
@@ -177,36 +200,17 @@ def clock_mark_not_appropriate(
         raise Conflict("This clock is already marked not appropriate.", code="unchanged")
     if clock.status == ClockStatus.CANCELLED:
         raise Conflict("A cancelled clock is already out of the standard.", code="cancelled")
-    if clock.status == ClockStatus.RUNNING:
-        clock.stopped_at = max(now, clock.started_at)
-        clock.status = ClockStatus.CANCELLED
-        clock.stop_reason = f"Not appropriate: {reason}"
     clock.not_appropriate = True
     clock.not_appropriate_reason = reason
     clock.not_appropriate_by = user
     clock.not_appropriate_at = now
     clock._history_user = user  # type: ignore[attr-defined]
-    clock.save()
+    clock.save(
+        update_fields=[
+            "not_appropriate",
+            "not_appropriate_reason",
+            "not_appropriate_by",
+            "not_appropriate_at",
+        ]
+    )
     return clock
-
-
-def clocks_apply_category(*, referral: Referral, at: datetime, reason: str, user: User) -> None:
-    """After a category change: cancel running intake clocks that no longer
-    apply, start those that now do. Start times stay what they were (receipt,
-    suspicion), so a changed category never buys a deadline more time."""
-    wanted = {d.id for d in _definitions_for(referral)}
-    kept_kinds = set()
-    for clock in referral.clocks.filter(status=ClockStatus.RUNNING):
-        if clock.definition_id in wanted:
-            kept_kinds.add(clock.kind)
-        else:
-            clock_cancel(clock=clock, at=at, reason=reason, user=user)
-    # A kind that already ran to a stop (met) is not restarted.
-    stopped_kinds = set(
-        referral.clocks.exclude(
-            status__in=[ClockStatus.RUNNING, ClockStatus.CANCELLED]
-        ).values_list("kind", flat=True)
-    )
-    clocks_start_at_intake(
-        referral=referral, user=user, skip_kinds=frozenset(kept_kinds | stopped_kinds)
-    )

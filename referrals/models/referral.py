@@ -109,6 +109,11 @@ class Referral(models.Model):
         max_length=32, choices=choices(ReferralStatus), default=ReferralStatus.RECEIVED
     )
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # The state held before a terminal move: a closure or death entered in
+    # error is reversed back to it, with a reason (blank while open).
+    status_before_close = models.CharField(
+        max_length=32, choices=choices(ReferralStatus), blank=True
+    )
     # Why it moved to its current state (required for the terminal states).
     status_reason = models.TextField(blank=True)
     # Where a redirected referral went (another service or pathway).

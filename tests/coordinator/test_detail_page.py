@@ -11,9 +11,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from coordinator.services import referral_event_add
+from coordinator.services import referral_event_add, referral_mdt_record
 from pathways.models import ClinicalEvent, Clock, MdtDecision, ScoreRecord
-from pathways.services import mdt_decision_record
 from referrals.models import PatientDataAccess, Referral
 from tests.conftest import hours
 
@@ -737,7 +736,7 @@ def test_the_timeline_is_in_time_order_with_who_recorded_it(world: Any, make_ref
             occurred_at=now - hours(ago),
             details=f"{kind} details",
         )
-    mdt_decision_record(
+    referral_mdt_record(
         referral=referral,
         user=world.senior,
         now=now,

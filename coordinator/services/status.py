@@ -1,0 +1,211 @@
+"""The referral's status and category: one writer for each.
+
+Every step is a guarded service: one transaction, the referral row re-read
+under ``select_for_update()``, the transition map (referrals/transitions.py)
+checked, a domain error raised otherwise, and the clocks recomputed after.
+"""
+
+import logging
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from coordinator.services.clocks import referral_clocks_follow
+from core.errors import Conflict, DomainError
+from pathways.codes import EventKind
+from pathways.models import ClinicalEvent
+from pathways.services import event_record, event_time_checked, event_withdraw, referral_locked
+from referrals.codes import TERMINAL_STATUSES, Category, ReferralStatus
+from referrals.models import Referral, User
+from referrals.transitions import missing_fields, reopen_problem, transition_problem
+
+logger = logging.getLogger(__name__)
+
+
+def status_set(
+    *, referral: Referral, user: User, now: datetime, status: ReferralStatus, reason: str = ""
+) -> None:
+    """Write the referral's status: the only place it is written. The caller
+    holds the lock and has checked the move."""
+    if status in TERMINAL_STATUSES and referral.status not in TERMINAL_STATUSES:
+        referral.status_before_close = referral.status
+    elif status not in TERMINAL_STATUSES:
+        referral.status_before_close = ""
+    referral.status = status
+    referral.status_changed_at = now
+    referral.status_reason = reason
+    referral._history_user = user  # type: ignore[attr-defined]
+    referral.save(
+        update_fields=["status", "status_changed_at", "status_reason", "status_before_close"]
+    )
+    logger.info(
+        "referral.status",
+        extra={"reference": referral.reference, "referral_id": str(referral.pk), "status": status},
+    )
+
+
+@transaction.atomic
+def referral_acknowledge(
+    *, referral: Referral, user: User, now: datetime, at: datetime | None = None
+) -> Referral:
+    """The coordinator has seen the referral: stop the acknowledgement clock.
+    ``at`` is when (defaults to now; earlier when recorded after the fact)."""
+    at = now if at is None else event_time_checked(at, now)
+    referral = referral_locked(referral)
+    if at < referral.received_at:
+        raise DomainError(
+            "A referral cannot be acknowledged before it was received.", field="occurred_at"
+        )
+    if referral.acknowledged_at is not None:
+        by = referral.acknowledged_by
+        who = (by.get_full_name() or by.username) if by else "someone"
+        raise Conflict(
+            f"Already acknowledged by {who} at {referral.acknowledged_at.isoformat()}.",
+            code="already_acknowledged",
+        )
+    problem = transition_problem(referral.status, ReferralStatus.TRIAGED)
+    if problem:
+        raise Conflict(problem, code="invalid_transition")
+    event_record(referral=referral, kind=EventKind.ACKNOWLEDGED, occurred_at=at, user=user)
+    referral.acknowledged_at = at
+    referral.acknowledged_by = user
+    referral._history_user = user  # type: ignore[attr-defined]
+    referral.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    status_set(referral=referral, user=user, now=now, status=ReferralStatus.TRIAGED)
+    referral_clocks_follow(referral=referral, user=user, now=now)
+    return referral
+
+
+@transaction.atomic
+def referral_status_change(
+    *,
+    referral: Referral,
+    user: User,
+    now: datetime,
+    status: str,
+    reason: str = "",
+    redirected_to: str = "",
+    occurred_at: datetime | None = None,
+) -> Referral:
+    """Move a referral along the state map, with the fields the move needs.
+    A terminal move ends the clocks still running; "died" is recorded as the
+    clinical event it is. A terminal move entered in error is reversed by
+    moving back to the state held before it, with a reason."""
+    from coordinator.services.events import referral_event_record
+
+    target = ReferralStatus(status)
+    reason, redirected_to = reason.strip(), redirected_to.strip()
+    current = Referral.objects.only("status").get(pk=referral.pk).status
+    if current in TERMINAL_STATUSES:
+        return _reopen(referral=referral, user=user, now=now, target=target, reason=reason)
+    if target == ReferralStatus.TRIAGED:
+        return referral_acknowledge(referral=referral, user=user, now=now)
+    missing = missing_fields(
+        target, {"reason": reason, "redirected_to": redirected_to, "occurred_at": occurred_at}
+    )
+    if missing:
+        raise ValidationError({name: [why] for name, why in missing.items()})
+    if target == ReferralStatus.DIED and occurred_at is not None:  # missing_fields checked it
+        referral_event_record(
+            referral=referral,
+            kind=EventKind.DIED,
+            occurred_at=occurred_at,
+            user=user,
+            now=now,
+            details=reason,
+        )
+        return Referral.objects.get(pk=referral.pk)
+    referral = referral_locked(referral)
+    problem = transition_problem(referral.status, target)
+    if problem:
+        raise Conflict(problem, code="invalid_transition")
+    if target == ReferralStatus.CLOSED_NOT_MSCC and not _standing(
+        referral, EventKind.MSCC_RULED_OUT
+    ):
+        # Closing as not MSCC says MSCC was ruled out: record it, so the
+        # clocks and the advice (stop dexamethasone, 1.8.2) follow.
+        event_record(
+            referral=referral,
+            kind=EventKind.MSCC_RULED_OUT,
+            occurred_at=now,
+            user=user,
+            details=reason,
+        )
+    referral.redirected_to = redirected_to
+    referral.save(update_fields=["redirected_to"])
+    status_set(referral=referral, user=user, now=now, status=target, reason=reason)
+    referral_clocks_follow(referral=referral, user=user, now=now)
+    return referral
+
+
+def _standing(referral: Referral, kind: str) -> list[ClinicalEvent]:
+    return list(referral.events.filter(kind=kind, correction__isnull=True).order_by("occurred_at"))
+
+
+def _reopen(
+    *, referral: Referral, user: User, now: datetime, target: ReferralStatus, reason: str
+) -> Referral:
+    """Reverse a terminal move entered in error: back to the state held
+    before it; the clocks run again against their original due times."""
+    referral = referral_locked(referral)
+    closed_as, closed_at = ReferralStatus(referral.status), referral.status_changed_at
+    problem = reopen_problem(referral.status, target, referral.status_before_close)
+    if problem:
+        raise Conflict(problem, code="invalid_transition")
+    if not reason:
+        raise DomainError(
+            "Say why the closure was entered in error: it is kept on the record.", field="reason"
+        )
+    # What the closure recorded as clinical fact is withdrawn with it.
+    for event in _standing(referral, EventKind.DIED) if closed_as == ReferralStatus.DIED else []:
+        event_withdraw(referral=referral, event_id=event.pk, reason=reason, user=user, now=now)
+    if closed_as == ReferralStatus.CLOSED_NOT_MSCC:
+        for event in _standing(referral, EventKind.MSCC_RULED_OUT):
+            if event.occurred_at == closed_at:
+                event_withdraw(
+                    referral=referral, event_id=event.pk, reason=reason, user=user, now=now
+                )
+    status_set(
+        referral=referral,
+        user=user,
+        now=now,
+        status=target,
+        reason=f"Reopened: {closed_as.value.replace('_', ' ')} was entered in error. {reason}",
+    )
+    referral_clocks_follow(referral=referral, user=user, now=now)
+    return referral
+
+
+@transaction.atomic
+def referral_override_category(
+    *, referral: Referral, user: User, now: datetime, category: str, reason: str
+) -> Referral:
+    """A coordinator's clinical judgement replaces the rules' category, with a
+    recorded reason; the clocks follow the new category."""
+    referral = referral_locked(referral)
+    if referral.status in TERMINAL_STATUSES:
+        raise Conflict(
+            "The referral is closed: its category cannot change.", code="invalid_transition"
+        )
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Give the reason for changing the category.", field="reason")
+    category = Category(category)
+    if category == referral.category:
+        raise Conflict(f"The referral is already {category.value}.", code="unchanged")
+    referral.category = category
+    referral.category_override_reason = reason
+    referral.category_overridden_by = user
+    referral.category_overridden_at = now
+    referral._history_user = user  # type: ignore[attr-defined]
+    referral.save(
+        update_fields=[
+            "category",
+            "category_override_reason",
+            "category_overridden_by",
+            "category_overridden_at",
+        ]
+    )
+    referral_clocks_follow(referral=referral, user=user, now=now)
+    return referral

@@ -1,0 +1,289 @@
+"""A referral's clocks, derived from what stands on its record: pure, no Django.
+
+The clocks are a function of the referral's inputs, never of the order in
+which things were recorded (docs/architecture.md, "Clocks are derived"):
+
+- the pathway version's clock definitions (frozen at intake);
+- when the referral was received and when MSCC was first suspected;
+- the category triage gave, the category it has now, and when that latest
+  override was made;
+- the clinical events that stand (withdrawn ones are left out by the caller),
+  judged by ``occurred_at``;
+- "not appropriate" markings, keyed by the clock they were made on;
+- the time the referral was closed, if it is closed.
+
+Each derived clock carries a key (its definition, and the event that started
+it, or ``None`` for a clock started at intake), so the caller can keep each
+clock row's identity and history from one recompute to the next.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pathways import clock_rules
+from pathways.codes import ClockAnchor, ClockKind, ClockStatus, EventKind
+
+# The clock's identity: (definition id, id of the event that started it).
+ClockKey = tuple[object, object | None]
+
+_INTAKE_ANCHORS = frozenset({ClockAnchor.REFERRAL_RECEIVED, ClockAnchor.SUSPECTED})
+
+
+@dataclass(frozen=True)
+class Definition:
+    id: object
+    kind: str
+    categories: frozenset[str]
+    start_event: str
+    stop_event: str
+    target: timedelta
+    reference: str
+
+
+@dataclass(frozen=True)
+class Event:
+    id: object
+    kind: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class Marking:
+    """A clock recorded "not appropriate" (out of the QS56 denominator)."""
+
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class Inputs:
+    definitions: tuple[Definition, ...]
+    received_at: datetime
+    suspected_at: datetime
+    triage_category: str
+    category: str
+    imaging_findings: str
+    events: tuple[Event, ...]
+    # The latest category override: when, and why.
+    category_changed_at: datetime | None = None
+    category_reason: str = ""
+    # A closed (terminal) referral: when, and the words for its clocks.
+    closed_at: datetime | None = None
+    closed_reason: str = ""
+    not_appropriate: Mapping[ClockKey, Marking] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DerivedClock:
+    key: ClockKey
+    definition: Definition
+    started_at: datetime
+    due_at: datetime
+    status: ClockStatus
+    stopped_at: datetime | None
+    stop_reason: str
+    started_by_event: object | None
+    stopped_by_event: object | None
+
+    @property
+    def kind(self) -> str:
+        return self.definition.kind
+
+
+@dataclass(frozen=True)
+class _Ending:
+    """Something that ends a clock at a time: a stop (met) or a cancellation."""
+
+    at: datetime
+    reason: str
+    met: bool = False
+    event: object | None = None
+
+
+def words(code: str) -> str:
+    """A code as people read it: ``mri_performed`` → ``MRI performed``."""
+    text = code.replace("_", " ")
+    return text.replace("mri", "MRI").replace("rt ", "radiotherapy ").replace("mscc", "MSCC")
+
+
+def _first(events: Iterable[Event], kind: str) -> Event | None:
+    return next((e for e in events if e.kind == kind), None)
+
+
+def derive(inputs: Inputs) -> list[DerivedClock]:
+    """Every clock the inputs imply, in a stable order (by definition, then
+    start). Clocks of definitions that applied only under the triage category
+    end when the category was overridden; clocks of the current category's
+    definitions run from their original anchors, so a changed category never
+    buys a deadline more time."""
+    events = sorted(inputs.events, key=lambda e: (e.occurred_at, str(e.id)))
+    died = _first(events, EventKind.DIED)
+    ruled_out = _first(events, EventKind.MSCC_RULED_OUT)
+
+    overridden = inputs.category_changed_at is not None and inputs.category != (
+        inputs.triage_category
+    )
+    current = [d for d in inputs.definitions if inputs.category in d.categories]
+    earlier = (
+        [
+            d
+            for d in inputs.definitions
+            if inputs.triage_category in d.categories and inputs.category not in d.categories
+        ]
+        if overridden
+        else []
+    )
+    derived: list[DerivedClock] = []
+    # The earlier category's clocks first: a kind already met under it is
+    # not started again under the new category.
+    for definition in earlier:
+        derived += _clocks_of(
+            definition,
+            inputs,
+            events,
+            category=inputs.triage_category,
+            window_end=inputs.category_changed_at,
+            died=died,
+            ruled_out=ruled_out,
+        )
+    met_kinds = {c.kind for c in derived if c.status in (ClockStatus.MET, ClockStatus.MET_LATE)}
+    for definition in current:
+        if definition.start_event in _INTAKE_ANCHORS and definition.kind in met_kinds:
+            continue
+        derived += _clocks_of(
+            definition,
+            inputs,
+            events,
+            category=inputs.category,
+            window_end=None,
+            died=died,
+            ruled_out=ruled_out,
+        )
+    return derived
+
+
+def _clocks_of(
+    definition: Definition,
+    inputs: Inputs,
+    events: list[Event],
+    *,
+    category: str,
+    window_end: datetime | None,
+    died: Event | None,
+    ruled_out: Event | None,
+) -> list[DerivedClock]:
+    if definition.start_event in _INTAKE_ANCHORS:
+        anchor = (
+            inputs.suspected_at
+            if definition.start_event == ClockAnchor.SUSPECTED
+            else inputs.received_at
+        )
+        starts: list[tuple[datetime, Event | None]] = [(anchor, None)]
+    else:
+        starts = [(e.occurred_at, e) for e in events if e.kind == definition.start_event]
+
+    # What ends every clock of this definition, whenever it started.
+    endings: list[_Ending] = []
+    if window_end is not None:
+        endings.append(_Ending(window_end, inputs.category_reason))
+    if ruled_out is not None and definition.kind != ClockKind.ACKNOWLEDGEMENT:
+        endings.append(
+            _Ending(ruled_out.occurred_at, "No longer applies: MSCC ruled out.", event=ruled_out.id)
+        )
+    if died is not None:
+        endings.append(_Ending(died.occurred_at, "No longer applies: died.", event=died.id))
+    if inputs.closed_at is not None:
+        endings.append(_Ending(inputs.closed_at, inputs.closed_reason))
+    # Nothing starts once the pathway has ended for it (a start at the same
+    # instant as the ending does not start either).
+    last_start = min((e.at for e in endings), default=None)
+
+    clocks: list[DerivedClock] = []
+    for started_at, start_event in starts:
+        if start_event is not None and last_start is not None and started_at >= last_start:
+            break
+        previous = clocks[-1] if clocks else None
+        if previous is not None and (
+            previous.stopped_at is None or previous.stopped_at > started_at
+        ):
+            continue  # One clock of a kind runs at a time: this start adds nothing.
+        key: ClockKey = (definition.id, start_event.id if start_event else None)
+        clocks.append(
+            _one_clock(
+                definition,
+                inputs,
+                events,
+                key=key,
+                category=category,
+                started_at=started_at,
+                start_event=start_event,
+                endings=endings,
+            )
+        )
+    return clocks
+
+
+def _one_clock(
+    definition: Definition,
+    inputs: Inputs,
+    events: list[Event],
+    *,
+    key: ClockKey,
+    category: str,
+    started_at: datetime,
+    start_event: Event | None,
+    endings: list[_Ending],
+) -> DerivedClock:
+    due_at = clock_rules.due_at(started_at, definition.target)
+    if (
+        start_event is None
+        and definition.kind == ClockKind.MRI
+        and clock_rules.mri_met_by_imaging_at_referral(category, inputs.imaging_findings)
+    ):
+        shown = inputs.imaging_findings.replace("_", " ").capitalize()
+        return DerivedClock(
+            key=key,
+            definition=definition,
+            started_at=started_at,
+            due_at=due_at,
+            status=ClockStatus.MET,
+            stopped_at=started_at,
+            stop_reason=f"Imaging at referral already shows {shown}.",
+            started_by_event=None,
+            stopped_by_event=None,
+        )
+    candidates = list(endings)
+    # A stop counts only if it happened at or after the clock's start.
+    stop = next(
+        (e for e in events if e.kind == definition.stop_event and e.occurred_at >= started_at),
+        None,
+    )
+    if stop is not None:
+        candidates.append(
+            _Ending(stop.occurred_at, f"{words(stop.kind)} recorded", met=True, event=stop.id)
+        )
+    marking = inputs.not_appropriate.get(key)
+    if marking is not None:
+        candidates.append(_Ending(marking.at, f"Not appropriate: {marking.reason}"))
+    # The earliest ending wins; at the same instant a stop (met) wins.
+    ending = min(candidates, key=lambda e: (max(e.at, started_at), not e.met), default=None)
+    if ending is None:
+        status, stopped_at, reason, stopped_by = ClockStatus.RUNNING, None, "", None
+    else:
+        stopped_at = max(ending.at, started_at)
+        status = (
+            clock_rules.stop_status(due_at, stopped_at) if ending.met else ClockStatus.CANCELLED
+        )
+        reason, stopped_by = ending.reason, ending.event
+    return DerivedClock(
+        key=key,
+        definition=definition,
+        started_at=started_at,
+        due_at=due_at,
+        status=status,
+        stopped_at=stopped_at,
+        stop_reason=reason,
+        started_by_event=start_event.id if start_event else None,
+        stopped_by_event=stopped_by,
+    )
