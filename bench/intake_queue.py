@@ -8,7 +8,7 @@ What it does, in order (everything on loopback, every count bounded):
    2 x cores by default) on a free port of 127.0.0.1, waits for ``/health/``
    and signs in once per user (sign-in is throttled) for a token each.
 3. Sets Django up in this process against the same database and loads open
-   referrals through the service layer (``referrals.services.referral_create``,
+   referrals through the service layer (``coordinator.services.referral_create``,
    the code path the API uses; no raw SQL). It counts the SQL queries of one
    ``GET /api/v1/queue/`` (DRF's ``APIClient`` with the coordinator's token,
    inside ``CaptureQueriesContext``) with 10 and then with ``--open`` (1,000)

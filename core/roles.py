@@ -1,5 +1,5 @@
-"""The roles a user may hold (DESIGN.md section 7): every app decides who may
-do what by these."""
+"""The roles a user may hold: every app decides who may do what by these
+(core/permissions.py has each API action's roles)."""
 
 from enum import StrEnum
 

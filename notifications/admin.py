@@ -1,6 +1,6 @@
 """Django admin for notifications: escalation policies, the rota, heartbeats.
 
-Escalation policies (DESIGN.md section 5) follow the pathway admin
+Escalation policies (docs/clinical-rules.md, section 7) follow the pathway admin
 (pathways/admin.py). A published policy is read-only, because each referral
 is frozen to the policy it started under. The "Start a new draft from this
 policy" action copies it into a draft; the draft's steps are edited inline;

@@ -1,4 +1,4 @@
-"""Codes of the escalation engine (DESIGN.md section 5)."""
+"""Codes of the escalation engine (docs/architecture.md, sections 1 and 5)."""
 
 from enum import StrEnum
 

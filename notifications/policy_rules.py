@@ -1,4 +1,4 @@
-"""Pure rules for a service's escalation policy (DESIGN.md section 5).
+"""Pure rules for a service's escalation policy (docs/clinical-rules.md, section 7).
 
 The admin form applies them while a service admin edits a draft, the services
 apply them to every write, and publishing applies them again to the whole

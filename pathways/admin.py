@@ -1,5 +1,5 @@
 """Django admin for pathways: service admins configure their own service's
-pathway here (DESIGN.md section 4).
+pathway here (docs/clinical-rules.md, section 4).
 
 A published version is read-only. The "Start a new draft from this version"
 action copies it into a draft; the draft's clock definitions are edited inline;

@@ -61,8 +61,9 @@ def describe_remaining(delta: timedelta) -> str:
 
 def mri_met_by_imaging_at_referral(category: str, imaging_findings: str) -> bool:
     """When imaging at referral already shows the finding, the MRI clock starts
-    met, never breached (DESIGN.md section 4): cord compression for suspected
-    MSCC; spinal metastases (or worse) for suspected spinal metastases."""
+    met, never breached (docs/clinical-rules.md, section 5): cord compression
+    for suspected MSCC; spinal metastases (or worse) for suspected spinal
+    metastases."""
     if category == "suspected_mscc":
         return imaging_findings == "cord_compression"
     if category == "suspected_spinal_metastases":

@@ -1,4 +1,4 @@
-"""Clock and event codes of DESIGN.md section 8 (a contract: rename nothing)."""
+"""Clock and event codes (a public contract: add freely, rename nothing)."""
 
 from enum import StrEnum
 
@@ -41,7 +41,7 @@ class EventKind(StrEnum):
     ADMITTED = "admitted"
     DISCHARGED = "discharged"
     DIED = "died"
-    # Withdraws an earlier event recorded by mistake (added to DESIGN.md's list).
+    # Withdraws an earlier event recorded by mistake (the event names it in `corrects`).
     ENTERED_IN_ERROR = "entered_in_error"
 
 

@@ -1,4 +1,4 @@
-"""The NG234 default clocks loaded for every new service (DESIGN.md section 4).
+"""The NG234 default clocks loaded for every new service (docs/clinical-rules.md).
 
 Plain data: each row says which categories the clock applies to, what starts
 and stops it, its target and where the target comes from.

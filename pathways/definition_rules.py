@@ -1,4 +1,4 @@
-"""Pure rules for a pathway's clock definitions (DESIGN.md section 4).
+"""Pure rules for a pathway's clock definitions (docs/clinical-rules.md, section 4).
 
 The admin form applies them while a service admin edits a draft, and
 publishing applies them again to the whole version, so a version that breaks

@@ -1,7 +1,8 @@
 """Spinal stability and prognosis scores (NG234 1.9): the Spinal Instability
 Neoplastic Score (SINS, NG234 1.9.1) and the revised Tokuhashi score
-(Tokuhashi 2005, NG234 1.9.2), from their published component tables as
-DESIGN.md section 8 gives them.
+(Tokuhashi 2005, NG234 1.9.2), from their published component tables
+(Fisher et al. 2010; Tokuhashi et al. 2005). docs/clinical-rules.md, section 6,
+says which NG234 recommendation each follows.
 
 Pure Python: no Django, no database, so the tables can be read and tested on
 their own. Every component is required: a missing or invalid component is a

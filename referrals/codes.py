@@ -1,4 +1,4 @@
-"""The public codes of DESIGN.md section 8. A contract: add freely, rename nothing.
+"""The public codes (docs/architecture.md, section 2). A contract: add freely, rename nothing.
 
 Plain Python (no Django) so that the triage rules can use them on their own.
 """
@@ -107,7 +107,7 @@ class OrganisationKind(StrEnum):
 
 
 class ReferralStatus(StrEnum):
-    """Referral states (DESIGN.md section 5). Moves are in referrals/transitions.py."""
+    """Referral states. Moves are in referrals/transitions.py."""
 
     RECEIVED = "received"
     TRIAGED = "triaged"

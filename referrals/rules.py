@@ -1,4 +1,4 @@
-"""NG234 triage: the DESIGN.md section 3 table as one pure function.
+"""NG234 triage as one pure function (the table is in docs/clinical-rules.md).
 
 ``triage()`` takes what the referrer told us and returns the category and the
 decision-support prompts, each with its NG234 recommendation number. Prompts are
@@ -52,7 +52,7 @@ _MOVEMENT_PAIN_MODERATE_OR_WORSE = frozenset({MovementPain.MODERATE, MovementPai
 
 
 def categorise(data: TriageInput) -> Category:
-    """The category row of DESIGN.md section 3 that the inputs fall in."""
+    """The category the inputs fall in (docs/clinical-rules.md, section 1)."""
     neuro = bool(data.neuro_features)
     pain = bool(data.pain_features)
     cancer = data.cancer_status == CancerStatus.CURRENT_OR_PAST
@@ -108,7 +108,7 @@ def _mscc_prompts(data: TriageInput) -> list[Prompt]:
     # 1.8.1 covers everyone with neurological symptoms or signs of MSCC,
     # haematological or not. Cord compression seen on imaging without any
     # neurological feature falls under 1.8.3-1.8.7 instead, as the guideline
-    # words them (DESIGN.md's table says 1.8.1 for the whole row; NG234 wins).
+    # words them.
     if data.neuro_features:
         prompts += [DEXAMETHASONE_16MG, STEROID_MONITORING]
     else:

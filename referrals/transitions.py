@@ -1,4 +1,4 @@
-"""The referral state map (DESIGN.md section 5): the only moves there are.
+"""The referral state map: the only moves there are.
 
 Pure data and one check, so the map can be read in one place.
 """

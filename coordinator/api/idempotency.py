@@ -1,4 +1,4 @@
-"""The Idempotency-Key header of POST /api/v1/referrals/ (referrals/idempotency.py
+"""The Idempotency-Key header of POST /api/v1/referrals/ (coordinator/idempotency.py
 does the work)."""
 
 from collections.abc import Callable

@@ -329,7 +329,7 @@ class ReferralSummaryOutput(ReferralSummaryFields):
 
 
 class ReferralCreatedOutput(ReferralSummaryFields):
-    """The answer to a new referral (DESIGN.md section 8): the summary, the
+    """The answer to a new referral (README, "API"): the summary, the
     identity check, and the initial advice for its category."""
 
     identity_check_note = serializers.CharField()
@@ -380,7 +380,7 @@ class ReferralDetailOutput(ReferralSummaryFields):
 
     @extend_schema_field(EscalationOutput(many=True))
     def get_escalations(self, referral: Referral) -> list[dict[str, Any]]:
-        """Who was told what, when (DESIGN.md section 5)."""
+        """Who was told what, when (docs/architecture.md, section 5)."""
         return EscalationOutput(referral_escalations(referral), many=True).data
 
     @extend_schema_field(EventOutput(many=True))

@@ -199,8 +199,8 @@ def checkbox_field(
 def heartbeat_banner(context: template.Context, oob: bool = False) -> dict[str, Any]:
     """The warning every coordinator page carries while the escalation sweep
     has not run for MSCC_SWEEP_STALE_SECONDS (2 minutes): escalations may not
-    be reaching anyone, so the queue must be watched by hand (DESIGN.md
-    section 5, the dead-man's switch). The sweep runs in a worker when beat
+    be reaching anyone, so the queue must be watched by hand (the dead-man's
+    switch: docs/architecture.md, section 5). The sweep runs in a worker when beat
     sends it, so its heartbeat proves all three are alive."""
     request = context.get("request")
     user = getattr(request, "user", None)

@@ -16,7 +16,7 @@ from notifications.codes import OnCallRole
 from notifications.models import RotaOverride, Shift
 from referrals.models import Service, User
 
-# How far ahead coverage gaps are looked for (DESIGN.md section 5).
+# How far ahead coverage gaps are looked for (docs/clinical-rules.md, section 8).
 GAP_DAYS = 14
 
 

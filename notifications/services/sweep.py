@@ -1,4 +1,4 @@
-"""The escalation sweep (DESIGN.md section 2): the database is the timer.
+"""The escalation sweep (docs/architecture.md): the database is the timer.
 
 Beat runs one sweep every MSCC_SWEEP_SECONDS. A sweep takes running clocks
 whose next escalation step is due with ``SELECT … FOR UPDATE SKIP LOCKED``, in

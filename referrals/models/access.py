@@ -6,7 +6,7 @@ from core.models import AppendOnly
 
 
 class PatientDataAccess(AppendOnly):
-    """One row per view of patient-identifiable data (DESIGN.md section 7).
+    """One row per view of patient-identifiable data (who saw what, and when).
 
     Append-only: the model refuses updates and deletes, and on PostgreSQL a
     trigger (migration 0002) refuses them in the database too.

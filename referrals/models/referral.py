@@ -60,7 +60,7 @@ class Referral(models.Model):
     neuro_onset_at = models.DateTimeField(null=True, blank=True)
     neuro_progressing = models.BooleanField(null=True, blank=True)
 
-    # Box 1 and the other triage inputs (DESIGN.md section 3).
+    # Box 1 and the other triage inputs (docs/clinical-rules.md, section 1).
     cancer_status = models.CharField(max_length=32, choices=choices(CancerStatus))
     primary_tumour = models.CharField(max_length=32, choices=choices(PrimaryTumour), blank=True)
     haematological = models.CharField(

@@ -11,7 +11,7 @@ from referrals.codes import OrganisationKind
 class Alliance(models.Model):
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=200)
-    # For incidence per 100,000 (DESIGN.md section 6); optional.
+    # For incidence per 100,000 in the audit reports (audit/, to come); optional.
     population = models.PositiveIntegerField(null=True, blank=True)
     # Counts from 1 up to this are suppressed in audit breakdowns.
     suppression_threshold = models.PositiveSmallIntegerField(

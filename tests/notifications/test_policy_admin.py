@@ -1,7 +1,7 @@
 """Escalation policies: the pure rules, drafts and publishing through the
 services, the freeze of a referral to the policy it started under, and the
 admin where a service admin configures their own service's policy and only
-theirs (DESIGN.md section 5, issue 4)."""
+theirs (docs/clinical-rules.md, section 7; issue 4)."""
 
 import threading
 from dataclasses import replace

@@ -1,6 +1,6 @@
 """The escalation engine with the real worker (issue 4): Celery worker and beat
 started as processes against the pytest-django test database and Redis, as in
-production (DESIGN.md section 2). They run under CI with PostgreSQL and Redis
+production (docs/architecture.md). They run under CI with PostgreSQL and Redis
 (CELERY_BROKER_URL=redis://...); on a laptop without them they skip.
 
 1. a clock due in 10 s reaches the on-call coordinator in-app and by e-mail

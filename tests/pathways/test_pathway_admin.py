@@ -1,6 +1,6 @@
 """The pathway admin: a service admin configures their own service's pathway,
 and only theirs; published versions are read-only; drafts are edited inline and
-published by an action (DESIGN.md sections 4 and 7)."""
+published by an action (docs/clinical-rules.md, section 4)."""
 
 from datetime import timedelta
 from typing import Any

@@ -1,5 +1,5 @@
 """Pathway definitions: the pure rules, drafts, publishing, and the freeze of
-a referral to the version it started on (DESIGN.md section 4)."""
+a referral to the version it started on (docs/clinical-rules.md, section 4)."""
 
 import threading
 from dataclasses import replace

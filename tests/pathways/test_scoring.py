@@ -1,8 +1,8 @@
 """SINS and the revised Tokuhashi score (NG234 1.9), pure functions.
 
 The expected points below are typed out again from the published tables
-(DESIGN.md section 8) rather than read from the module, so a slip in the
-module's tables fails here."""
+(SINS, Fisher et al. 2010; revised Tokuhashi 2005) rather than read from the
+module, so a slip in the module's tables fails here."""
 
 import subprocess
 import sys

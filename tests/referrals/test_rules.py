@@ -1,4 +1,4 @@
-"""NG234 triage (DESIGN.md section 3): every row of the table, every box 1
+"""NG234 triage (docs/clinical-rules.md): every row of the table, every box 1
 feature, and the prompts that follow, each with its recommendation number."""
 
 import pytest

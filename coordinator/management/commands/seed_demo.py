@@ -1,4 +1,4 @@
-"""Idempotent demo data (DESIGN.md section 8): alliance DEMO, service DEMO-MSCC,
+"""Idempotent demo data (README, "Demo users"): alliance DEMO, service DEMO-MSCC,
 referring organisations, the NG234 default pathway, a 24/7 rota for 30 days,
 the demo users and a few synthetic referrals. Every password is
 MSCC_DEMO_PASSWORD's; nothing secret is in the code."""
