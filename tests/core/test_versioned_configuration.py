@@ -14,16 +14,13 @@ tests/notifications/test_policy_admin.py.
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
-from django.utils.duration import duration_string
 
 from core.errors import Conflict, Forbidden
 from core.roles import Role
@@ -53,6 +50,7 @@ from pathways.services import (
 )
 from pathways.services.versions import definition_data
 from referrals.models import User
+from tests.admin_forms import inline_post, signed_in, staff, texts
 from tests.conftest import hours
 
 
@@ -114,31 +112,16 @@ class Kind:
     def history_url(self, obj: Any) -> str:
         return reverse(f"admin:{self.admin_name}_history", args=[obj.pk])
 
-    def draft_post(
-        self, obj: Any, *, note: str | None = None, changes: dict[int, dict[str, Any]] | None = None
-    ) -> dict[str, Any]:
-        """What the change page posts: the note and every row, with ``changes``
-        (by row id) applied."""
-        rows = list(self.rows(obj))
-        data: dict[str, Any] = {
-            "note": obj.note if note is None else note,
-            f"{self.prefix}-TOTAL_FORMS": str(len(rows)),
-            f"{self.prefix}-INITIAL_FORMS": str(len(rows)),
-            f"{self.prefix}-MIN_NUM_FORMS": "0",
-            f"{self.prefix}-MAX_NUM_FORMS": "1000",
-        }
-        for n, row in enumerate(rows):
-            fields = {
-                "id": row.pk,
-                self.parent_field: obj.pk,
-                **self.row_form(row),
-                **(changes or {}).get(row.pk, {}),
-            }
-            for field, value in fields.items():
-                if isinstance(value, timedelta):
-                    value = duration_string(value)
-                data[f"{self.prefix}-{n}-{field}"] = "" if value is None else value
-        return data
+    def draft_post(self, obj: Any, **kwargs: Any) -> dict[str, Any]:
+        """What the change page posts (tests/admin_forms.py)."""
+        return inline_post(
+            obj,
+            prefix=self.prefix,
+            parent_field=self.parent_field,
+            rows=self.rows(obj),
+            row_form=self.row_form,
+            **kwargs,
+        )
 
 
 def _clock_update(row: ClockDefinition, user: User) -> tuple[str, Any]:
@@ -267,22 +250,6 @@ def other_v1(world, kind: Kind) -> Any:
 @pytest.fixture
 def draft(world, kind: Kind, v1: Any) -> Any:
     return kind.draft_create(v1, world.admin)
-
-
-def staff(user: User) -> User:
-    user.is_staff = True
-    user.save()
-    return user
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def texts(response: Any) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 @pytest.fixture

@@ -8,11 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.duration import duration_string
 
 from core.roles import Role
 from notifications import policy_rules
@@ -33,6 +31,7 @@ from notifications.services import (
 )
 from notifications.services.policies import step_data
 from referrals.models import User
+from tests.admin_forms import inline_post, signed_in, staff, texts
 
 CHANGELIST = reverse("admin:notifications_escalationpolicy_changelist")
 SHIFTS = reverse("admin:notifications_shift_changelist")
@@ -423,70 +422,35 @@ def change_url(policy: EscalationPolicy) -> str:
     return reverse("admin:notifications_escalationpolicy_change", args=[policy.pk])
 
 
-def staff(user: User) -> User:
-    user.is_staff = True
-    user.save()
-    return user
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def admin_client(world) -> Client:
     """World A's service admin, signed in to the Django admin."""
     return signed_in(staff(world.admin))
 
 
-def draft_post(
-    policy: EscalationPolicy,
-    *,
-    note: str | None = None,
-    changes: dict[int, dict[str, Any]] | None = None,
-    delete: frozenset[int] = frozenset(),
-    add: tuple[dict[str, Any], ...] = (),
-) -> dict[str, Any]:
-    """What the change page of a draft posts: its note and every step row,
-    with ``changes`` (by step id) applied."""
-    steps = list(policy.steps.order_by("position"))
-    data: dict[str, Any] = {
-        "note": policy.note if note is None else note,
-        f"{PREFIX}-TOTAL_FORMS": str(len(steps) + len(add)),
-        f"{PREFIX}-INITIAL_FORMS": str(len(steps)),
-        f"{PREFIX}-MIN_NUM_FORMS": "0",
-        f"{PREFIX}-MAX_NUM_FORMS": "1000",
+def step_form(s: EscalationStep) -> dict[str, Any]:
+    return {
+        "position": s.position,
+        "when": s.when,
+        "fraction": s.fraction,
+        "delay": s.delay,
+        "recipient": s.recipient,
+        "named_user": s.named_user_id,
+        "channels": list(s.channels),
+        "repeat_every": s.repeat_every,
     }
-    rows = [
-        {
-            "id": s.pk,
-            "policy": policy.pk,
-            "position": s.position,
-            "when": s.when,
-            "fraction": "" if s.fraction is None else s.fraction,
-            "delay": s.delay or "",
-            "recipient": s.recipient,
-            "named_user": s.named_user_id or "",
-            "channels": list(s.channels),
-            "repeat_every": s.repeat_every or "",
-            **(changes or {}).get(s.pk, {}),
-            **({"DELETE": "on"} if s.pk in delete else {}),
-        }
-        for s in steps
-    ]
-    rows += [{"policy": policy.pk, **row} for row in add]
-    for n, row in enumerate(rows):
-        for field, value in row.items():
-            if isinstance(value, timedelta):
-                value = duration_string(value)
-            data[f"{PREFIX}-{n}-{field}"] = value
-    return data
 
 
-def texts(response: Any) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
+def draft_post(policy: EscalationPolicy, **kwargs: Any) -> dict[str, Any]:
+    """What the change page of a draft posts (tests/admin_forms.py)."""
+    return inline_post(
+        policy,
+        prefix=PREFIX,
+        parent_field="policy",
+        rows=policy.steps.order_by("position"),
+        row_form=step_form,
+        **kwargs,
+    )
 
 
 def row_of(policy: EscalationPolicy, step: EscalationStep) -> int:

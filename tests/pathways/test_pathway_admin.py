@@ -2,14 +2,11 @@
 and only theirs; published versions are read-only; drafts are edited inline and
 published by an action (DESIGN.md sections 4 and 7)."""
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
-from django.utils.duration import duration_string
 
 from core.roles import Role
 from pathways.codes import ClockKind
@@ -19,6 +16,7 @@ from pathways.selectors import pathway_version_current
 from pathways.services import pathway_version_draft_create
 from referrals.codes import Category
 from referrals.models import Service, User
+from tests.admin_forms import inline_post, signed_in, staff, texts
 from tests.conftest import hours
 
 MSCC = Category.SUSPECTED_MSCC.value
@@ -30,18 +28,6 @@ PREFIX = "clock_definitions"
 
 def change_url(version: PathwayVersion) -> str:
     return reverse("admin:pathways_pathwayversion_change", args=[version.pk])
-
-
-def staff(user: User) -> User:
-    user.is_staff = True
-    user.save()
-    return user
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -73,51 +59,28 @@ def mri(version: PathwayVersion, category: str = MSCC) -> ClockDefinition:
     )
 
 
-def draft_post(
-    version: PathwayVersion,
-    *,
-    note: str | None = None,
-    changes: dict[int, dict[str, Any]] | None = None,
-    delete: frozenset[int] = frozenset(),
-    add: tuple[dict[str, Any], ...] = (),
-) -> dict[str, Any]:
-    """What the change page of a draft posts: its note and every clock row,
-    with ``changes`` (by definition id) applied."""
-    definitions = list(version.clock_definitions.order_by("id"))
-    data: dict[str, Any] = {
-        "note": version.note if note is None else note,
-        f"{PREFIX}-TOTAL_FORMS": str(len(definitions) + len(add)),
-        f"{PREFIX}-INITIAL_FORMS": str(len(definitions)),
-        f"{PREFIX}-MIN_NUM_FORMS": "0",
-        f"{PREFIX}-MAX_NUM_FORMS": "1000",
+def clock_form(d: ClockDefinition) -> dict[str, Any]:
+    return {
+        "kind": d.kind,
+        "categories": list(d.categories),
+        "start_event": d.start_event,
+        "stop_event": d.stop_event,
+        "target": d.target,
+        "reference": d.reference,
+        "justification": d.justification,
     }
-    rows = [
-        {
-            "id": d.pk,
-            "version": version.pk,
-            "kind": d.kind,
-            "categories": list(d.categories),
-            "start_event": d.start_event,
-            "stop_event": d.stop_event,
-            "target": d.target,
-            "reference": d.reference,
-            "justification": d.justification,
-            **(changes or {}).get(d.pk, {}),
-            **({"DELETE": "on"} if d.pk in delete else {}),
-        }
-        for d in definitions
-    ]
-    rows += [{"version": version.pk, **row} for row in add]
-    for n, row in enumerate(rows):
-        for field, value in row.items():
-            if isinstance(value, timedelta):
-                value = duration_string(value)
-            data[f"{PREFIX}-{n}-{field}"] = value
-    return data
 
 
-def texts(response: Any) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
+def draft_post(version: PathwayVersion, **kwargs: Any) -> dict[str, Any]:
+    """What the change page of a draft posts (tests/admin_forms.py)."""
+    return inline_post(
+        version,
+        prefix=PREFIX,
+        parent_field="version",
+        rows=version.clock_definitions.order_by("id"),
+        row_form=clock_form,
+        **kwargs,
+    )
 
 
 # --- who sees what -----------------------------------------------------------
