@@ -10,28 +10,26 @@ keeps history with the acting user; the forms here only check what an admin
 typed, with the same rules (notifications/policy_rules.py) that publishing
 applies.
 
-Access is by role, not Django model permissions: a superuser sees every
-service's policies and rota, a service admin only their own service's, anyone
-else none. Shifts are read-only here: they are written on the rota pages,
-whose services check overlaps and who may be on call.
+Access, history, drafts and publishing are the shared versioned-configuration
+admin (core/admin_versions.py): a superuser sees every service's policies and
+rota, a service admin only their own service's, anyone else none. Shifts are
+read-only here: they are written on the rota pages, whose services check
+overlaps and who may be on call.
 """
 
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_versions import VersionedAdminActions
-from core.errors import DomainError
+from core.admin_versions import DraftRowsInline, ServiceScopedAdmin, VersionedConfigurationAdmin
 from core.labels import choices
-from core.roles import Role
 from notifications import policy_rules
 from notifications.codes import Channel
 from notifications.models import EscalationPolicy, EscalationStep, Heartbeat, Shift
@@ -39,75 +37,11 @@ from notifications.policy_rules import StepData, describe_step
 from notifications.services import (
     PolicyInvalid,
     escalation_policy_draft_create,
-    escalation_policy_may_configure,
     escalation_policy_publish,
     escalation_policy_update,
     escalation_steps_save,
 )
 from notifications.services.policies import named_user_candidates, step_data
-
-
-def _is_configurer(request: HttpRequest) -> bool:
-    """May use these admin pages at all (which service is checked per object)."""
-    user: Any = request.user
-    return bool(
-        user.is_active
-        and (user.is_superuser or (user.role == Role.SERVICE_ADMIN and user.service_id))
-    )
-
-
-def _may_configure(request: HttpRequest, service_id: int) -> bool:
-    return escalation_policy_may_configure(user=request.user, service_id=service_id)  # type: ignore[arg-type]
-
-
-def _is_draft(policy: EscalationPolicy | None) -> bool:
-    return policy is not None and policy.published_at is None
-
-
-class ServiceScopedAdmin(admin.ModelAdmin):
-    """A superuser sees every service's rows, a service admin their own
-    service's, anyone else nothing; another service's row is "not found"."""
-
-    # Lookup from the model to its service.
-    service_lookup = "service"
-
-    def service_id_of(self, obj: Any) -> int:
-        return obj.service_id
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)
-        user: Any = request.user
-        if user.is_superuser:
-            return queryset
-        if _is_configurer(request):
-            return queryset.filter(**{f"{self.service_lookup}_id": user.service_id})
-        return queryset.none()
-
-    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
-        # Not found, whether it belongs to another service or to none: the
-        # answer never tells one from the other.
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404
-        return obj
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_configurer(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is None:
-            return _is_configurer(request)
-        return _may_configure(request, self.service_id_of(obj))
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 # --- escalation policies ---------------------------------------------------------
 
@@ -178,13 +112,12 @@ class EscalationStepFormSet(BaseInlineFormSet):
         super().clean()
 
 
-class EscalationStepInline(admin.TabularInline):
+class EscalationStepInline(DraftRowsInline):
     """The draft's steps, editable; a published policy's, read-only."""
 
     model = EscalationStep
     form = EscalationStepForm
     formset = EscalationStepFormSet
-    extra = 0
     fields = (
         "position",
         "when",
@@ -196,21 +129,6 @@ class EscalationStepInline(admin.TabularInline):
         "repeat_every",
     )
 
-    def _may(self, request: HttpRequest, policy: EscalationPolicy | None) -> bool:
-        return policy is not None and _may_configure(request, policy.service_id)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return (obj is None and _is_configurer(request)) or self._may(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_draft(obj) and self._may(request, obj)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_draft(obj) and self._may(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_draft(obj) and self._may(request, obj)
-
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)
         named = formset.form.base_fields.get("named_user")
@@ -221,14 +139,13 @@ class EscalationStepInline(admin.TabularInline):
 
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(VersionedAdminActions, ServiceScopedAdmin, SimpleHistoryAdmin):
+class EscalationPolicyAdmin(VersionedConfigurationAdmin):
     """A policy is never edited once published, because referrals are frozen
-    to it; only a draft's note and steps can change. History can be read but
-    never reverted here: a revert would write a row behind the services' back
-    (and could even "unpublish" a policy)."""
+    to it; only a draft's note and steps can change."""
 
     noun = "policy"
     parts = "steps"
+    row_noun = "step"
     applies = "under"
     change_url_name = "admin:notifications_escalationpolicy_change"
     invalid_error = PolicyInvalid
@@ -241,12 +158,10 @@ class EscalationPolicyAdmin(VersionedAdminActions, ServiceScopedAdmin, SimpleHis
         "created_at",
         "created_by",
         "published_at",
+        "published_by",
     )
-    list_filter = (("service", admin.RelatedOnlyFieldListFilter),)
-    list_select_related = ("service", "created_by")
-    ordering = ("service__code", "-number")
+    list_select_related = ("service", "created_by", "published_by")
     inlines = [EscalationStepInline]
-    actions = ["start_draft", "publish"]
     fieldsets = (
         (
             None,
@@ -261,51 +176,14 @@ class EscalationPolicyAdmin(VersionedAdminActions, ServiceScopedAdmin, SimpleHis
                 ),
             },
         ),
-        ("Who and when", {"fields": ("created_at", "created_by", "published_at")}),
+        VersionedConfigurationAdmin.who_and_when,
     )
-    _always_read_only = ("service", "number", "status", "created_at", "created_by", "published_at")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[EscalationPolicy]:
-        newest_published = (
-            EscalationPolicy.objects.filter(service=OuterRef("service"), published_at__isnull=False)
-            .order_by("-number")
-            .values("number")[:1]
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(newest_published=Subquery(newest_published))
-            .prefetch_related("steps__named_user")
-        )
+        return super().get_queryset(request).prefetch_related("steps__named_user")
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        if _is_draft(obj):
-            return self._always_read_only
-        return (*self._always_read_only, "note")
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is None:
-            return _is_configurer(request)
-        return _is_draft(obj) and _may_configure(request, obj.service_id)
-
-    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
-
-    def history_form_view(
-        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
-    ) -> HttpResponse:
-        if request.method == "POST":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    @admin.display(description="Status")
-    def status(self, obj: EscalationPolicy) -> str:
-        if obj.published_at is None:
-            return "Draft (applies to nobody until published)"
-        newest = getattr(obj, "newest_published", None)
-        if newest == obj.number:
-            return "Published: current, new referrals start under it"
-        return "Published: superseded (referrals started under it keep it)"
+    def note_update(self, obj: Any, user: Any, note: str) -> None:
+        escalation_policy_update(policy=obj, user=user, note=note)
 
     @admin.display(description="Steps")
     def steps_described(self, obj: EscalationPolicy) -> str:
@@ -324,31 +202,6 @@ class EscalationPolicyAdmin(VersionedAdminActions, ServiceScopedAdmin, SimpleHis
             ),
         )
 
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: Any = None,
-    ) -> HttpResponse:
-        # The forms check what was typed; a service may still refuse (the draft
-        # was published meanwhile, a named user left). The admin's transaction
-        # has then rolled back, so nothing is half saved: say why and show the
-        # page again.
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return HttpResponseRedirect(request.path)
-
-    def save_model(
-        self, request: HttpRequest, obj: EscalationPolicy, form: Any, change: bool
-    ) -> None:
-        # Policies are only created by services (there is no add page), so
-        # this is a draft's note.
-        if "note" in form.changed_data:
-            escalation_policy_update(policy=obj, user=request.user, note=obj.note)  # type: ignore[arg-type]
-
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         formset.save(commit=False)  # fills in new/changed/deleted_objects, writes nothing
         new = list(formset.new_objects)
@@ -362,26 +215,11 @@ class EscalationPolicyAdmin(VersionedAdminActions, ServiceScopedAdmin, SimpleHis
         for step, saved in zip(new, created, strict=True):
             step.pk = saved.pk
 
-    @admin.action(description="Start a new draft from this policy", permissions=["change"])
-    def start_draft(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.start_draft_for(request, queryset)
-
-    @admin.action(description="Publish (new referrals start under it)", permissions=["change"])
-    def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.publish_each(request, queryset)
-
     def create_draft(self, obj: Any, user: Any) -> Any:
         return escalation_policy_draft_create(policy=obj, user=user)
 
     def publish_one(self, obj: Any, user: Any) -> None:
         escalation_policy_publish(policy=obj, user=user, now=timezone.now())
-
-    def field_label(self, field: str) -> str:
-        """``steps.3.delay`` -> ``step 3, delay`` (the step at position 3)."""
-        parts = field.split(".")
-        if len(parts) == 3:
-            return f"step {parts[1]}, {parts[2].replace('_', ' ')}"
-        return field.replace("_", " ")
 
 
 # --- rota and heartbeats -----------------------------------------------------------

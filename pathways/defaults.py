@@ -1,7 +1,9 @@
 """The NG234 default clocks loaded for every new service (docs/clinical-rules.md).
 
 Plain data: each row says which categories the clock applies to, what starts
-and stops it, its target and where the target comes from.
+and stops it, its target and where the target comes from. When a warning fires
+before due is not a clock's: it is the escalation policy's warning steps
+(notifications/policy_defaults.py).
 """
 
 from dataclasses import dataclass
@@ -24,7 +26,6 @@ class DefaultClock:
     stop_event: str
     target: timedelta
     reference: str
-    warning_fractions: tuple[float, ...] = (0.5, 0.25)
 
     @property
     def ng234_target(self) -> timedelta | None:

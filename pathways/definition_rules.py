@@ -37,7 +37,6 @@ class DefinitionData:
     start_event: str
     stop_event: str
     target: timedelta | None
-    warning_fractions: Sequence[float]
     reference: str = ""
     justification: str = ""
 
@@ -69,11 +68,6 @@ def ng234_target_for(kind: str, categories: Iterable[str]) -> timedelta | None:
 
 def exceeds_ng234(target: timedelta | None, ng234_target: timedelta | None) -> bool:
     return target is not None and ng234_target is not None and target > ng234_target
-
-
-def _is_fraction(value: object) -> bool:
-    # bool is an int in Python; True is not a fraction of anything.
-    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1
 
 
 def definition_errors(d: DefinitionData) -> Errors:
@@ -114,18 +108,6 @@ def definition_errors(d: DefinitionData) -> Errors:
     target_ok = isinstance(d.target, timedelta) and d.target > timedelta(0)
     if not target_ok:
         add("target", "The target must be a positive duration.")
-
-    fractions = d.warning_fractions
-    if not isinstance(fractions, list | tuple):
-        add("warning_fractions", "Give the warning points as a list of fractions of the target.")
-    else:
-        bad = [str(f) for f in fractions if not _is_fraction(f)]
-        if bad:
-            add(
-                "warning_fractions",
-                "Each warning point is a fraction of the target greater than 0 and less "
-                f"than 1 (0.5 = half the target left); not {', '.join(bad)}.",
-            )
 
     if not d.reference.strip():
         add("reference", "Give the NG234 or QS56 reference (or say it is a local standard).")

@@ -5,35 +5,20 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from core.labels import choices
+from core.versioned import VersionedConfiguration, service_field, versioned_constraints
 from notifications.codes import Recipient, StepWhen
 
 
-class EscalationPolicy(models.Model):
-    service = models.ForeignKey(
-        "referrals.Service", on_delete=models.PROTECT, related_name="escalation_policies"
-    )
-    number = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        "referrals.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    # Drafts (NULL) apply to nobody; the newest published policy is frozen
-    # on each new referral.
-    published_at = models.DateTimeField(null=True, blank=True)
-    note = models.TextField(blank=True)
+class EscalationPolicy(VersionedConfiguration):
+    """One version of a service's escalation policy (numbering, drafts and
+    publishing: core/versioned.py)."""
+
+    service = service_field(related_name="escalation_policies")
     history = HistoricalRecords()
 
     class Meta:
         verbose_name_plural = "escalation policies"
-        constraints = [
-            models.UniqueConstraint(fields=["service", "number"], name="policy_service_number"),
-            # One draft per service at a time (the services also lock the service).
-            models.UniqueConstraint(
-                fields=["service"],
-                condition=models.Q(published_at__isnull=True),
-                name="policy_one_draft_per_service",
-            ),
-        ]
+        constraints = versioned_constraints("policy")
 
     def __str__(self) -> str:
         return f"{self.service.code} escalation policy v{self.number}"

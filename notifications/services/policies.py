@@ -4,65 +4,55 @@ A published policy is never changed: each referral stores the policy it
 started under and the sweep reads that policy's steps (STYLE.md habit 6). A
 service admin starts a draft from a policy, edits its steps, and publishes it;
 from then on new referrals start under it. One draft per service at a time.
-
-Locks, always taken in this order so two admins cannot deadlock: the service
-row (serialises drafting and publishing for one service: unlike pathways there
-is no database constraint behind "one draft per service", so this lock is the
-only guard), then the policy row (serialises edits of a draft against its
-publishing, so publish validates exactly what goes live).
+Numbering, locks, drafts and publishing are the shared versioned-configuration
+services (core/versioned.py); this module adds the steps, their rules and
+whom a step may name.
 """
 
 from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
-from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
+from django.db.models import Q, QuerySet
 
-from core.errors import Conflict, DomainError, Forbidden
+from core.errors import Conflict
 from core.roles import Role
-from core.versioning import rows_copy
+from core.versioned import ConfigurationInvalid, Errors, Versioning
 from notifications import policy_rules
 from notifications.models import EscalationPolicy, EscalationStep
 from notifications.policy_defaults import DEFAULT_STEPS
-from notifications.policy_rules import Errors, StepData
+from notifications.policy_rules import StepData
 from referrals.models import Service, User
 
 
-class PolicyInvalid(DomainError):
+class PolicyInvalid(ConfigurationInvalid):
     """A step or a whole draft breaks notifications/policy_rules.py;
     ``errors`` names every field at fault."""
 
-    def __init__(self, errors: Errors) -> None:
-        self.errors = errors
-        super().__init__(
-            " ".join(f"{field}: {m}" for field, messages in errors.items() for m in messages),
-            field=next(iter(errors)),
-        )
 
-    def as_dict(self) -> dict[str, object]:
-        return {field: list(messages) for field, messages in self.errors.items()}
+POLICIES = Versioning(
+    model=EscalationPolicy,
+    rows_model=EscalationStep,
+    parent_field="policy",
+    rows_order=("position", "id"),
+    noun="escalation policy",
+    what="escalation policy",
+    error_field="policy",
+    applies="under",
+    invalid=PolicyInvalid,
+)
 
 
-@transaction.atomic
 def escalation_policy_create_default(
     *, service: Service, user: User | None = None
 ) -> EscalationPolicy:
     """Version 1 of a service's escalation policy, published, with the defaults."""
-    policy = EscalationPolicy(
+    return POLICIES.create_first(
         service=service,
-        number=1,
-        created_by=user,
-        published_at=timezone.now(),
+        user=user,
         note="Defaults (NG234 1.1.6, 1.1.7, 1.1.18)",
-    )
-    policy._history_user = user  # type: ignore[attr-defined]
-    policy.save()
-    bulk_create_with_history(
-        [
+        rows=[
             EscalationStep(
-                policy=policy,
                 position=position,
                 when=step.when,
                 fraction=step.fraction,
@@ -73,27 +63,10 @@ def escalation_policy_create_default(
             )
             for position, step in enumerate(DEFAULT_STEPS, start=1)
         ],
-        EscalationStep,
-        default_user=user,
     )
-    return policy
 
 
-# --- who may configure, and whom a step may name -------------------------------
-
-
-def escalation_policy_may_configure(*, user: User, service_id: int | None) -> bool:
-    """A superuser may configure any service's escalation policy; a service
-    admin only their own service's; nobody else any."""
-    if not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return (
-        user.role == Role.SERVICE_ADMIN
-        and user.service_id is not None
-        and user.service_id == service_id
-    )
+# --- whom a step may name ----------------------------------------------------------
 
 
 def named_user_candidates(*, service: Service) -> QuerySet[User]:
@@ -115,32 +88,6 @@ def _named_user_problem(user_id: int | None, service: Service) -> str | None:
         f"The named user must be an active user of {service.code} (or a lead of its "
         "alliance): escalations carry patient details."
     )
-
-
-def _require_may_configure(user: User, service_id: int) -> None:
-    if not escalation_policy_may_configure(user=user, service_id=service_id):
-        raise Forbidden(
-            "Only an admin of this service can change its escalation policy.", field="service"
-        )
-
-
-def _lock_service(service_id: int) -> Service:
-    return Service.objects.select_for_update().get(pk=service_id)
-
-
-def _lock_draft(policy_id: int, user: User) -> EscalationPolicy:
-    """The policy, locked, if ``user`` may configure it and it is still a draft."""
-    # No select_related here: FOR UPDATE would lock the joined service row as
-    # well, outside the service-then-policy order above.
-    policy = EscalationPolicy.objects.select_for_update().get(pk=policy_id)
-    _require_may_configure(user, policy.service_id)
-    if policy.published_at is not None:
-        raise Conflict(
-            f"Escalation policy v{policy.number} is published and can never be changed: "
-            "referrals started under it keep it. Start a new draft from it instead.",
-            field="policy",
-        )
-    return policy
 
 
 def step_data(step: EscalationStep) -> StepData:
@@ -180,52 +127,19 @@ def _apply(step: EscalationStep, data: StepData) -> None:
 # --- drafts -----------------------------------------------------------------------
 
 
-@transaction.atomic
 def escalation_policy_draft_create(
     *, policy: EscalationPolicy, user: User, note: str = ""
 ) -> EscalationPolicy:
     """A new draft, numbered after the service's newest policy, holding a copy
     of every step of ``policy``. Refused while the service already has a draft."""
-    _require_may_configure(user, policy.service_id)
-    service = _lock_service(policy.service_id)
-    policies = EscalationPolicy.objects.filter(service=service)
-    open_draft = policies.filter(published_at__isnull=True).first()
-    if open_draft is not None:
-        raise Conflict(
-            f"{service.code} already has a draft escalation policy, v{open_draft.number}: "
-            "publish it (or edit it) first. A service has one draft at a time.",
-            field="policy",
-        )
-    source = policies.get(pk=policy.pk)
-    number = (policies.aggregate(last=Max("number"))["last"] or 0) + 1
-    draft = EscalationPolicy(
-        service=service,
-        number=number,
-        created_by=user,
-        note=note or f"Draft from v{source.number}",
-    )
-    draft._history_user = user  # type: ignore[attr-defined]
-    draft.save()
-    rows_copy(
-        rows=source.steps.order_by("position", "id"),
-        model=EscalationStep,
-        parent_field="policy",
-        parent=draft,
-        user=user,
-    )
-    return draft
+    return POLICIES.draft_create(source=policy, user=user, note=note)
 
 
-@transaction.atomic
 def escalation_policy_update(
     *, policy: EscalationPolicy, user: User, note: str
 ) -> EscalationPolicy:
     """Change a draft's note (what changed and why)."""
-    draft = _lock_draft(policy.pk, user)
-    draft.note = note
-    draft._history_user = user  # type: ignore[attr-defined]
-    draft.save(update_fields=["note"])
-    return draft
+    return POLICIES.note_update(obj=policy, user=user, note=note)
 
 
 @transaction.atomic
@@ -240,7 +154,7 @@ def escalation_steps_save(
     """Add, change and remove steps of a draft in one go, as the admin's
     inline form does; returns the steps added. Each step is checked, and so
     are the positions the draft ends up with, so steps can swap places."""
-    draft = _lock_draft(policy.pk, user)
+    draft = POLICIES.lock_draft(policy.pk, user)
     stored = {s.pk: s for s in EscalationStep.objects.filter(policy=draft)}
     for step in [*deleted, *(s for s, _ in updated)]:
         if step.pk not in stored:
@@ -307,16 +221,8 @@ def escalation_step_delete(*, step: EscalationStep, user: User) -> None:
 # --- publishing -------------------------------------------------------------------
 
 
-@transaction.atomic
-def escalation_policy_publish(
-    *, policy: EscalationPolicy, user: User, now: datetime
-) -> EscalationPolicy:
-    """Check the whole draft and publish it: from ``now`` it is the policy new
-    referrals start under. Referrals already started keep theirs."""
-    _require_may_configure(user, policy.service_id)
-    _lock_service(policy.service_id)
-    draft = _lock_draft(policy.pk, user)
-    steps = [step_data(s) for s in draft.steps.order_by("position", "id")]
+def _publish_errors(draft: EscalationPolicy) -> Errors:
+    steps = [step_data(s) for s in POLICIES.rows_of(draft)]
     errors = policy_rules.publish_errors(steps)
     for data in steps:
         # Checked again here: someone named may have left since the edit.
@@ -324,15 +230,12 @@ def escalation_policy_publish(
         key = f"steps.{data.position}.named_user"
         if problem and key not in errors:
             errors[key] = [problem]
-    if errors:
-        raise PolicyInvalid(errors)
-    if EscalationPolicy.objects.filter(
-        service_id=draft.service_id, number__gt=draft.number, published_at__isnull=False
-    ).exists():
-        # Cannot happen while drafts are numbered after every policy, but a
-        # published policy that would not become current must not go live.
-        raise Conflict(f"An escalation policy newer than v{draft.number} is already published.")
-    draft.published_at = now
-    draft._history_user = user  # type: ignore[attr-defined]
-    draft.save(update_fields=["published_at"])
-    return draft
+    return errors
+
+
+def escalation_policy_publish(
+    *, policy: EscalationPolicy, user: User, now: datetime
+) -> EscalationPolicy:
+    """Check the whole draft and publish it: from ``now`` it is the policy new
+    referrals start under. Referrals already started keep theirs."""
+    return POLICIES.publish(obj=policy, user=user, now=now, errors_of=_publish_errors)

@@ -4,41 +4,20 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from core.labels import choices
+from core.versioned import VersionedConfiguration, service_field, versioned_constraints
 from pathways.codes import ClockKind
 
 
-class PathwayVersion(models.Model):
+class PathwayVersion(VersionedConfiguration):
     """One version of a service's pathway. Referrals are frozen to the version
-    they started on; an edit makes a new version and reaches new referrals only."""
+    they started on; an edit makes a new version and reaches new referrals only
+    (numbering, drafts and publishing: core/versioned.py)."""
 
-    service = models.ForeignKey(
-        "referrals.Service", on_delete=models.PROTECT, related_name="pathway_versions"
-    )
-    number = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        "referrals.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    note = models.TextField(blank=True)
-    # A draft (unpublished) version is editable and applies to nobody; once
-    # published it is frozen, and the newest published version is the one new
-    # referrals start on.
-    published_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(
-        "referrals.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    service = service_field(related_name="pathway_versions")
     history = HistoricalRecords()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["service", "number"], name="pathway_service_number"),
-            # One draft per service at a time (the services also lock the service).
-            models.UniqueConstraint(
-                fields=["service"],
-                condition=models.Q(published_at__isnull=True),
-                name="pathway_one_draft_per_service",
-            ),
-        ]
+        constraints = versioned_constraints("pathway")
 
     def __str__(self) -> str:
         return f"{self.service.code} pathway v{self.number}"
@@ -46,7 +25,9 @@ class PathwayVersion(models.Model):
 
 class ClockDefinition(models.Model):
     """One clock of a pathway version: which categories it applies to, what
-    starts and stops it, its target and its NG234 reference."""
+    starts and stops it, its target and its NG234 reference. When warnings
+    fire before due is the escalation policy's (its warning steps), not the
+    clock's."""
 
     version = models.ForeignKey(
         PathwayVersion, on_delete=models.CASCADE, related_name="clock_definitions"
@@ -56,9 +37,6 @@ class ClockDefinition(models.Model):
     start_event = models.CharField(max_length=32)
     stop_event = models.CharField(max_length=32)
     target = models.DurationField()
-    # Fractions of the target, before due, at which warnings fire (e.g. 0.5 =
-    # half the target left).
-    warning_fractions = models.JSONField(default=list, blank=True)
     reference = models.CharField(max_length=64, help_text="NG234 / QS56 reference")
     # NG234's own target for this clock, where it sets one: a local target
     # longer than this needs a recorded justification and is marked in reports.

@@ -3,20 +3,15 @@ services, the freeze of a referral to the policy it started under, and the
 admin where a service admin configures their own service's policy and only
 theirs (docs/clinical-rules.md, section 7; issue 4)."""
 
-import threading
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib.messages import get_messages
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.duration import duration_string
 
-from core.errors import Conflict, Forbidden
 from core.roles import Role
 from notifications import policy_rules
 from notifications.codes import Channel, Recipient, StepWhen
@@ -36,6 +31,7 @@ from notifications.services import (
 )
 from notifications.services.policies import step_data
 from referrals.models import User
+from tests.admin_forms import inline_post, signed_in, staff, texts
 
 CHANGELIST = reverse("admin:notifications_escalationpolicy_changelist")
 SHIFTS = reverse("admin:notifications_shift_changelist")
@@ -224,23 +220,6 @@ def test_a_step_is_described_in_words():
 # --- drafts -------------------------------------------------------------------
 
 
-def test_a_draft_copies_every_step_of_its_policy(world, draft):
-    assert draft.number == 2
-    assert draft.service == world.service
-    assert draft.published_at is None
-    assert draft.created_by == world.admin
-    assert draft.note == "Draft from v1"
-
-    assert len(contents(draft)) == len(DEFAULT_STEPS)
-    assert contents(draft) == contents(world.policy)
-    # Copies, not the same rows.
-    assert not set(draft.steps.values_list("id", flat=True)) & set(
-        world.policy.steps.values_list("id", flat=True)
-    )
-    # A draft applies to nobody yet.
-    assert escalation_policy_current(service=world.service) == world.policy
-
-
 def test_a_draft_copies_a_named_user_too(world, draft, now):
     escalation_step_create(
         policy=draft,
@@ -258,52 +237,6 @@ def test_a_draft_copies_a_named_user_too(world, draft, now):
     v3 = escalation_policy_draft_create(policy=draft, user=world.admin)
     assert step_at(v3, 9).named_user == world.senior
     assert contents(v3) == contents(draft)
-
-
-def test_a_service_has_one_draft_at_a_time(world, draft):
-    with pytest.raises(Conflict, match="already has a draft"):
-        escalation_policy_draft_create(policy=world.policy, user=world.admin)
-    assert world.service.escalation_policies.count() == 2
-
-
-def test_the_next_draft_is_numbered_after_the_newest_policy(world, draft, now):
-    escalation_policy_publish(policy=draft, user=world.admin, now=now)
-    # Starting again from v1 (back to the defaults) makes v3, not a second v2.
-    v3 = escalation_policy_draft_create(policy=world.policy, user=world.admin)
-    assert v3.number == 3
-    escalation_policy_publish(policy=v3, user=world.admin, now=now)
-    assert escalation_policy_current(service=world.service) == v3
-
-
-def test_only_an_admin_of_the_service_may_draft_edit_or_publish(world, other_admin, now):
-    for user in (other_admin, world.coordinator, world.senior, world.lead, world.referrer):
-        with pytest.raises(Forbidden):
-            escalation_policy_draft_create(policy=world.policy, user=user)
-    draft = escalation_policy_draft_create(policy=world.policy, user=world.admin)
-    for user in (other_admin, world.coordinator):
-        with pytest.raises(Forbidden):
-            escalation_policy_publish(policy=draft, user=user, now=now)
-        with pytest.raises(Forbidden):
-            escalation_step_update(step=step_at(draft, 1), user=user, data=WARNING)
-        with pytest.raises(Forbidden):
-            escalation_step_create(policy=draft, user=user, data=replace(WARNING, position=9))
-        with pytest.raises(Forbidden):
-            escalation_step_delete(step=step_at(draft, 1), user=user)
-        with pytest.raises(Forbidden):
-            escalation_policy_update(policy=draft, user=user, note="mine now")
-    # An admin who has left is refused too.
-    world.admin.is_active = False
-    world.admin.save()
-    with pytest.raises(Forbidden):
-        escalation_policy_publish(policy=draft, user=world.admin, now=now)
-    assert contents(draft) == contents(world.policy)
-
-
-def test_a_superuser_may_configure_any_service(world, root, now):
-    other_v1 = escalation_policy_current(service=world.other_service)
-    draft = escalation_policy_draft_create(policy=other_v1, user=root)
-    escalation_policy_publish(policy=draft, user=root, now=now)
-    assert escalation_policy_current(service=world.other_service) == draft
 
 
 # --- editing a draft, and never a published policy ----------------------------
@@ -419,34 +352,6 @@ def test_steps_can_swap_places_in_one_save(world, draft):
         assert step.history.latest().history_user == world.admin
 
 
-def test_a_published_policy_cannot_be_edited(world, now):
-    v1 = world.policy
-    first = step_at(v1, 1)
-    before = contents(v1)
-
-    with pytest.raises(Conflict, match="published"):
-        escalation_step_update(step=first, user=world.admin, data=replace(WARNING, fraction=0.9))
-    with pytest.raises(Conflict, match="published"):
-        escalation_step_create(policy=v1, user=world.admin, data=replace(WARNING, position=9))
-    with pytest.raises(Conflict, match="published"):
-        escalation_step_delete(step=first, user=world.admin)
-    with pytest.raises(Conflict, match="published"):
-        escalation_policy_update(policy=v1, user=world.admin, note="changed")
-    with pytest.raises(Conflict, match="published"):
-        escalation_policy_publish(policy=v1, user=world.admin, now=now)
-
-    assert contents(v1) == before
-    v1.refresh_from_db()
-    assert v1.note.startswith("Defaults")
-
-
-def test_a_published_draft_is_frozen_too(world, draft, now):
-    escalation_policy_publish(policy=draft, user=world.admin, now=now)
-    with pytest.raises(Conflict):
-        escalation_step_delete(step=step_at(draft, 1), user=world.admin)
-    assert draft.steps.count() == len(DEFAULT_STEPS)
-
-
 # --- publishing -----------------------------------------------------------------
 
 
@@ -510,84 +415,11 @@ def test_publishing_changes_new_referrals_only(world, draft, make_referral, now)
     assert other.number == 1
 
 
-# --- history -----------------------------------------------------------------------
-
-
-def test_history_rows_carry_the_acting_user(world, draft, now):
-    assert draft.history.earliest().history_user == world.admin
-    for step in draft.steps.all():
-        assert step.history.get().history_user == world.admin
-
-    first = step_at(draft, 1)
-    escalation_step_update(
-        step=first, user=world.admin, data=replace(step_data(first), fraction=0.6)
-    )
-    latest = first.history.latest()
-    assert (latest.history_user, latest.history_type, latest.fraction) == (world.admin, "~", 0.6)
-
-    added = escalation_step_create(
-        policy=draft, user=world.admin, data=replace(AFTER_DUE, position=8)
-    )
-    assert added.history.get().history_user == world.admin
-    escalation_step_delete(step=added, user=world.admin)
-    deleted = EscalationStep.history.filter(id=added.pk).latest()
-    assert (deleted.history_user, deleted.history_type) == (world.admin, "-")
-
-    escalation_policy_publish(policy=draft, user=world.admin, now=now)
-    latest = draft.history.latest()
-    assert (latest.history_user, latest.published_at) == (world.admin, now)
-
-
-# --- concurrency (the service row lock is the only guard: no DB constraint) -------
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_admins_starting_drafts_at_once_get_one_draft(world):
-    """Six threads on their own connections start a draft at the same moment:
-    exactly one succeeds, the rest are told a draft is already open."""
-    barrier = threading.Barrier(6)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def start() -> None:
-        barrier.wait()
-        try:
-            escalation_policy_draft_create(policy=world.policy, user=world.admin)
-            outcome = "created"
-        except Conflict:
-            outcome = "conflict"
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=start) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["conflict"] * 5 + ["created"]
-    assert world.service.escalation_policies.filter(published_at__isnull=True).count() == 1
-
-
 # --- the admin -------------------------------------------------------------------
 
 
 def change_url(policy: EscalationPolicy) -> str:
     return reverse("admin:notifications_escalationpolicy_change", args=[policy.pk])
-
-
-def staff(user: User) -> User:
-    user.is_staff = True
-    user.save()
-    return user
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -596,149 +428,45 @@ def admin_client(world) -> Client:
     return signed_in(staff(world.admin))
 
 
-def draft_post(
-    policy: EscalationPolicy,
-    *,
-    note: str | None = None,
-    changes: dict[int, dict[str, Any]] | None = None,
-    delete: frozenset[int] = frozenset(),
-    add: tuple[dict[str, Any], ...] = (),
-) -> dict[str, Any]:
-    """What the change page of a draft posts: its note and every step row,
-    with ``changes`` (by step id) applied."""
-    steps = list(policy.steps.order_by("position"))
-    data: dict[str, Any] = {
-        "note": policy.note if note is None else note,
-        f"{PREFIX}-TOTAL_FORMS": str(len(steps) + len(add)),
-        f"{PREFIX}-INITIAL_FORMS": str(len(steps)),
-        f"{PREFIX}-MIN_NUM_FORMS": "0",
-        f"{PREFIX}-MAX_NUM_FORMS": "1000",
+def step_form(s: EscalationStep) -> dict[str, Any]:
+    return {
+        "position": s.position,
+        "when": s.when,
+        "fraction": s.fraction,
+        "delay": s.delay,
+        "recipient": s.recipient,
+        "named_user": s.named_user_id,
+        "channels": list(s.channels),
+        "repeat_every": s.repeat_every,
     }
-    rows = [
-        {
-            "id": s.pk,
-            "policy": policy.pk,
-            "position": s.position,
-            "when": s.when,
-            "fraction": "" if s.fraction is None else s.fraction,
-            "delay": s.delay or "",
-            "recipient": s.recipient,
-            "named_user": s.named_user_id or "",
-            "channels": list(s.channels),
-            "repeat_every": s.repeat_every or "",
-            **(changes or {}).get(s.pk, {}),
-            **({"DELETE": "on"} if s.pk in delete else {}),
-        }
-        for s in steps
-    ]
-    rows += [{"policy": policy.pk, **row} for row in add]
-    for n, row in enumerate(rows):
-        for field, value in row.items():
-            if isinstance(value, timedelta):
-                value = duration_string(value)
-            data[f"{PREFIX}-{n}-{field}"] = value
-    return data
 
 
-def texts(response: Any) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
+def draft_post(policy: EscalationPolicy, **kwargs: Any) -> dict[str, Any]:
+    """What the change page of a draft posts (tests/admin_forms.py)."""
+    return inline_post(
+        policy,
+        prefix=PREFIX,
+        parent_field="policy",
+        rows=policy.steps.order_by("position"),
+        row_form=step_form,
+        **kwargs,
+    )
 
 
 def row_of(policy: EscalationPolicy, step: EscalationStep) -> int:
     return list(policy.steps.order_by("position")).index(step)
 
 
-def test_a_service_admin_lists_only_their_own_services_policies(world, admin_client, draft):
-    response = admin_client.get(CHANGELIST)
-    assert response.status_code == 200
-    assert set(response.context["cl"].result_list) == {world.policy, draft}
-    page = response.content.decode()
-    assert "Draft (applies to nobody until published)" in page
-    assert "Published: current" in page
+def test_the_list_describes_each_policys_steps(admin_client, draft):
+    """(Which policies are listed: tests/core/test_versioned_configuration.py.)"""
+    page = admin_client.get(CHANGELIST).content.decode()
     assert "50% of the target left: the on-call coordinator by in app" in page
-    assert CHANGELIST in admin_client.get(reverse("admin:index")).content.decode()
-
-
-def test_an_admin_of_another_service_sees_nothing_of_this_service(world, other_admin, draft):
-    client = signed_in(other_admin)
-    other_v1 = escalation_policy_current(service=world.other_service)
-    assert set(client.get(CHANGELIST).context["cl"].result_list) == {other_v1}
-
-    for policy in (world.policy, draft):
-        assert client.get(change_url(policy)).status_code == 404
-        assert client.post(change_url(policy), draft_post(policy, note="B")).status_code == 404
-        history = reverse("admin:notifications_escalationpolicy_history", args=[policy.pk])
-        assert client.get(history).status_code == 403
-
-    # Actions act only on policies the admin can see: this service's are ignored.
-    for action in ("start_draft", "publish"):
-        client.post(CHANGELIST, {"action": action, "_selected_action": [draft.pk]})
-    draft.refresh_from_db()
-    assert draft.published_at is None
-    assert draft.note == "Draft from v1"
-    assert world.service.escalation_policies.count() == 2
-    assert escalation_policy_current(service=world.service) == world.policy
 
 
 @pytest.mark.parametrize("role", ["coordinator", "senior", "lead", "referrer"])
-def test_other_roles_see_no_policy_even_as_staff(world, role):
+def test_other_roles_see_no_rota_even_as_staff(world, role):
     client = signed_in(staff(getattr(world, role)))
-    assert client.get(CHANGELIST).status_code == 403
-    assert client.get(change_url(world.policy)).status_code in (403, 404)
     assert client.get(SHIFTS).status_code == 403
-    assert CHANGELIST not in client.get(reverse("admin:index")).content.decode()
-
-
-def test_a_superuser_sees_every_service(world, root, draft):
-    listed = set(signed_in(root).get(CHANGELIST).context["cl"].result_list)
-    assert listed == set(EscalationPolicy.objects.all())
-    assert {p.service for p in listed} == {world.service, world.other_service}
-
-
-def test_the_admin_refuses_to_edit_a_published_policy(world, admin_client):
-    v1 = world.policy
-    first = step_at(v1, 1)
-
-    page = admin_client.get(change_url(v1))
-    assert page.status_code == 200
-    assert page.context["has_change_permission"] is False
-    assert f'name="{PREFIX}-0-fraction"' not in page.content.decode()
-
-    posted = draft_post(v1, note="edited", changes={first.pk: {"fraction": 0.9}})
-    assert admin_client.post(change_url(v1), posted).status_code == 403
-    first.refresh_from_db()
-    v1.refresh_from_db()
-    assert first.fraction == 0.5
-    assert v1.note.startswith("Defaults")
-
-
-def test_history_can_be_read_but_not_reverted(world, admin_client, draft):
-    record = draft.history.earliest()
-    url = reverse(
-        "admin:notifications_escalationpolicy_simple_history", args=[draft.pk, record.history_id]
-    )
-    assert admin_client.get(url).status_code == 200
-    assert admin_client.post(url, {"note": "reverted"}).status_code == 403
-
-
-def test_start_a_new_draft_from_a_policy(world, admin_client):
-    response = admin_client.post(
-        CHANGELIST, {"action": "start_draft", "_selected_action": [world.policy.pk]}
-    )
-    draft = world.service.escalation_policies.get(number=2)
-    assert response.status_code == 302
-    assert response["Location"] == change_url(draft)
-    assert draft.published_at is None
-    assert draft.created_by == world.admin
-    assert contents(draft) == contents(world.policy)
-    assert draft.history.earliest().history_user == world.admin
-
-    # A second draft is refused while this one is open, and the admin says why.
-    response = admin_client.post(
-        CHANGELIST, {"action": "start_draft", "_selected_action": [draft.pk]}
-    )
-    assert any("already has a draft" in m for m in texts(response))
-    assert world.service.escalation_policies.count() == 2
 
 
 def test_a_draft_is_edited_inline(world, admin_client, draft):
@@ -848,32 +576,6 @@ def test_two_steps_at_one_position_are_refused(world, admin_client, draft):
     assert contents(draft) == contents(world.policy)
 
 
-def test_publish_makes_the_draft_current_for_new_referrals(
-    world, admin_client, draft, make_referral
-):
-    before = make_referral()
-    response = admin_client.post(CHANGELIST, {"action": "publish", "_selected_action": [draft.pk]})
-    assert response.status_code == 302
-    assert any("Published" in m for m in texts(response))
-    draft.refresh_from_db()
-    assert draft.published_at is not None
-    assert draft.history.latest().history_user == world.admin
-    assert escalation_policy_current(service=world.service) == draft
-
-    # The list says which is which.
-    page = admin_client.get(CHANGELIST).content.decode()
-    assert "Published: current, new referrals start under it" in page
-    assert "Published: superseded (referrals started under it keep it)" in page
-
-    # Now frozen: the admin refuses to edit it.
-    assert admin_client.get(change_url(draft)).context["has_change_permission"] is False
-    assert admin_client.post(change_url(draft), draft_post(draft)).status_code == 403
-
-    before.refresh_from_db()
-    assert before.escalation_policy == world.policy
-    assert make_referral().escalation_policy == draft
-
-
 def test_publish_refuses_a_draft_without_a_coordinator_step_and_says_why(
     world, admin_client, draft
 ):
@@ -887,22 +589,6 @@ def test_publish_refuses_a_draft_without_a_coordinator_step_and_says_why(
     assert escalation_policy_current(service=world.service) == world.policy
     [message] = [m for m in texts(response) if "was not published" in m]
     assert "on-call coordinator at or before due" in message
-
-
-def test_publishing_a_published_policy_is_refused(world, admin_client):
-    response = admin_client.post(
-        CHANGELIST, {"action": "publish", "_selected_action": [world.policy.pk]}
-    )
-    assert any("already published" in m for m in texts(response))
-
-
-def test_a_draft_published_meanwhile_is_not_edited(world, admin_client, draft, now):
-    """The page was opened on a draft that another admin then published: the
-    save is refused by the admin (no change permission), and nothing changes."""
-    posted = draft_post(draft, changes={step_at(draft, 1).pk: {"fraction": 0.9}})
-    escalation_policy_publish(policy=draft, user=world.admin, now=now)
-    assert admin_client.post(change_url(draft), posted).status_code == 403
-    assert step_at(draft, 1).fraction == 0.5
 
 
 # --- the rota and heartbeats in the admin --------------------------------------------
