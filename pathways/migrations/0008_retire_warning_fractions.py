@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pathways', '0006_clock_next_escalation_at_clock_clock_escalation_due'),
+        ('pathways', '0007_derived_clocks'),
     ]
 
     operations = [

@@ -38,8 +38,8 @@ def recompute_all(apps, schema_editor) -> int:  # noqa: ARG001 (migration signat
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0004_one_draft_policy_per_service"),
-        ("pathways", "0007_derived_clocks"),
+        ("notifications", "0005_escalation_policy_published_by"),
+        ("pathways", "0008_retire_warning_fractions"),
         ("referrals", "0006_derived_clocks"),
     ]
 
