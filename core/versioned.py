@@ -113,14 +113,7 @@ class ConfigurationInvalid(DomainError):
     names every field at fault."""
 
     def __init__(self, errors: Errors) -> None:
-        self.errors = errors
-        super().__init__(
-            " ".join(f"{field}: {m}" for field, messages in errors.items() for m in messages),
-            field=next(iter(errors)),
-        )
-
-    def as_dict(self) -> dict[str, object]:
-        return {field: list(messages) for field, messages in self.errors.items()}
+        super().__init__(errors=errors)
 
 
 def may_configure(*, user: Any, service_id: int | None) -> bool:

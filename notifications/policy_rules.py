@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from core.labels import code_words, in_sentence, label_of
 from notifications.codes import Channel, Recipient, StepWhen
 
 # Durations said as NG234 says them ("30 minutes", "24 hours"); pure, too.
@@ -41,10 +42,6 @@ class StepData:
     delay: timedelta | None = None
     named_user_id: int | None = None
     repeat_every: timedelta | None = None
-
-
-def _label(code: str) -> str:
-    return code.replace("_", " ")
 
 
 def _is_fraction(value: object) -> bool:
@@ -99,8 +96,8 @@ def step_errors(s: StepData) -> Errors:
     elif s.recipient != Recipient.NAMED_USER and s.named_user_id is not None:
         add(
             "named_user",
-            f"Only a named-user step names a person; this one reaches the "
-            f"{_label(s.recipient)}. Clear the named user.",
+            f"Only a named-user step names a person; this one reaches "
+            f"{label_of('Recipient', s.recipient)}. Clear the named user.",
         )
 
     channels = s.channels if isinstance(s.channels, list | tuple) else None
@@ -181,14 +178,6 @@ def publish_errors(steps: Sequence[StepData]) -> Errors:
     return errors
 
 
-WHOM = {
-    Recipient.ON_CALL_COORDINATOR: "the on-call coordinator",
-    Recipient.ON_CALL_SENIOR: "the on-call senior clinician",
-    Recipient.SERVICE_LEAD: "the service lead",
-    Recipient.NAMED_USER: "a named user",
-}
-
-
 def describe_step(s: StepData, named: str = "") -> str:
     """One step in words: "30 minutes after due: the on-call senior clinician
     by in app, email; every 30 minutes until acknowledged"."""
@@ -197,14 +186,14 @@ def describe_step(s: StepData, named: str = "") -> str:
     elif s.when == StepWhen.AFTER_DUE and isinstance(s.delay, timedelta):
         when = f"{describe(s.delay)} after due"
     else:
-        when = _label(str(s.when))
+        when = in_sentence(label_of("StepWhen", s.when))
     whom = (
         named
         if s.recipient == Recipient.NAMED_USER and named
-        else WHOM.get(s.recipient, _label(str(s.recipient)))
+        else label_of("Recipient", s.recipient)
     )
     channels = s.channels if isinstance(s.channels, list | tuple) else []
-    text = f"{when}: {whom} by {', '.join(_label(str(c)) for c in channels) or 'no channel'}"
+    text = f"{when}: {whom} by {', '.join(code_words(c) for c in channels) or 'no channel'}"
     if isinstance(s.repeat_every, timedelta):
         text += f"; every {describe(s.repeat_every)} until acknowledged"
     return text

@@ -20,11 +20,6 @@ from notifications.codes import OnCallRole
 
 Interval = tuple[datetime, datetime]
 
-ROLE_LABELS: dict[OnCallRole, str] = {
-    OnCallRole.COORDINATOR: "MSCC coordinator",
-    OnCallRole.SENIOR_CLINICIAN: "Senior clinician",
-}
-
 # The user role that may be on call for each rota role (NG234 1.1.6, 1.1.18).
 USER_ROLE_FOR: dict[OnCallRole, Role] = {
     OnCallRole.COORDINATOR: Role.COORDINATOR,

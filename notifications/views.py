@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from core.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound, field_errors, http_status
 from core.permissions import ACTION_ROLES
 from notifications import rota_rules, selectors, services
 from notifications.codes import OnCallRole
@@ -173,7 +173,7 @@ def _week_context(service: Service, monday: date, now: datetime) -> dict[str, An
     ]
     rows = []
     for role in OnCallRole:
-        row = RoleRow(role=role, label=rota_rules.ROLE_LABELS[role])
+        row = RoleRow(role=role, label=role.label)
         by_day = rota_rules.split_at(period.segments[role], midnights)
         for i, segments in enumerate(by_day):
             row.cells.append(
@@ -184,7 +184,7 @@ def _week_context(service: Service, monday: date, now: datetime) -> dict[str, An
             )
         rows.append(row)
     for entry in (*period.shifts, *period.overrides):
-        entry.role_label = rota_rules.ROLE_LABELS[OnCallRole(entry.role)]  # type: ignore[union-attr]
+        entry.role_label = OnCallRole(entry.role).label  # type: ignore[union-attr]
     return {
         "days": days,
         "rows": rows,
@@ -216,10 +216,10 @@ def _render_week(
         {
             "service": service,
             "manage": manage,
-            "roles": [(role.value, rota_rules.ROLE_LABELS[role]) for role in OnCallRole],
+            "roles": OnCallRole.choices(),
             "candidates": (
                 [
-                    (rota_rules.ROLE_LABELS[role], users)
+                    (role.label, users)
                     for role, users in selectors.rota_candidates(service=service).items()
                 ]
                 if manage
@@ -318,13 +318,19 @@ def _form_write(request: RotaRequest, form: str, write: Callable[..., Any]) -> H
     except FormProblem as exc:
         return _render_week(request, back, form=form, values=values, errors=exc.errors, status=400)
     except DomainError as exc:
-        errors = {exc.field or "__all__": [exc.message]}
-        return _render_week(request, back, form=form, values=values, errors=errors, status=400)
+        return _render_week(
+            request,
+            back,
+            form=form,
+            values=values,
+            errors=field_errors(exc),
+            status=http_status(exc),
+        )
     start = timezone.localtime(row.starts_at)
     what = "Override" if form == "override" else "Shift"
     messages.success(
         request,
-        f"{what} added: {_person(row.user)}, {rota_rules.ROLE_LABELS[OnCallRole(row.role)]}, "
+        f"{what} added: {_person(row.user)}, {OnCallRole(row.role).label}, "
         f"from {start:%a} {start.day} {start:%b %H:%M}.",
     )
     return redirect(_week_url(_monday(start.date())))
@@ -382,7 +388,7 @@ def rota_gaps(request: RotaRequest) -> HttpResponse:
     gaps = selectors.coverage_gaps(service=service, now=now)
     roles = [
         (
-            rota_rules.ROLE_LABELS[role],
+            role.label,
             [
                 GapLine(
                     starts_at=start,

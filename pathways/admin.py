@@ -30,7 +30,7 @@ from core.admin_versions import (
 )
 from core.labels import choices
 from pathways import definition_rules
-from pathways.codes import ClockAnchor
+from pathways.codes import ClockAnchor, EventKind
 from pathways.definition_rules import DefinitionData, describe
 from pathways.models import ClockDefinition, PathwayVersion
 from pathways.services import (
@@ -55,13 +55,9 @@ def _flag(definition: ClockDefinition) -> str:
     return format_html('<strong style="color:#d5281b">⚠ {}</strong>', LONGER_THAN_NG234_TITLE)
 
 
-def _code_choices(codes: list[str]) -> list[tuple[str, str]]:
-    return [(code, code.replace("_", " ").capitalize()) for code in codes]
-
-
+STOP_CHOICES = [(code, EventKind(code).label) for code in sorted(definition_rules.STOP_EVENTS)]
 # The anchors first (where most clocks start), then the clinical events.
-START_CHOICES = _code_choices([a.value for a in ClockAnchor] + sorted(definition_rules.STOP_EVENTS))
-STOP_CHOICES = _code_choices(sorted(definition_rules.STOP_EVENTS))
+START_CHOICES = ClockAnchor.choices() + STOP_CHOICES
 
 
 class ClockDefinitionForm(forms.ModelForm):

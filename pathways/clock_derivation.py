@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from pathways import clock_rules
 from pathways.codes import ClockAnchor, ClockKind, ClockStatus, EventKind
+from referrals.codes import ImagingFindings
 
 # The clock's identity: (definition id, id of the event that started it).
 ClockKey = tuple[object, object | None]
@@ -99,12 +100,6 @@ class _Ending:
     reason: str
     met: bool = False
     event: object | None = None
-
-
-def words(code: str) -> str:
-    """A code as people read it: ``mri_performed`` → ``MRI performed``."""
-    text = code.replace("_", " ")
-    return text.replace("mri", "MRI").replace("rt ", "radiotherapy ").replace("mscc", "MSCC")
 
 
 def _first(events: Iterable[Event], kind: str) -> Event | None:
@@ -189,10 +184,20 @@ def _clocks_of(
         endings.append(_Ending(window_end, inputs.category_reason))
     if ruled_out is not None and definition.kind != ClockKind.ACKNOWLEDGEMENT:
         endings.append(
-            _Ending(ruled_out.occurred_at, "No longer applies: MSCC ruled out.", event=ruled_out.id)
+            _Ending(
+                ruled_out.occurred_at,
+                f"No longer applies: {EventKind.MSCC_RULED_OUT.in_sentence}.",
+                event=ruled_out.id,
+            )
         )
     if died is not None:
-        endings.append(_Ending(died.occurred_at, "No longer applies: died.", event=died.id))
+        endings.append(
+            _Ending(
+                died.occurred_at,
+                f"No longer applies: {EventKind.DIED.in_sentence}.",
+                event=died.id,
+            )
+        )
     if inputs.closed_at is not None:
         endings.append(_Ending(inputs.closed_at, inputs.closed_reason))
     # Nothing starts once the pathway has ended for it (a start at the same
@@ -241,7 +246,6 @@ def _one_clock(
         and definition.kind == ClockKind.MRI
         and clock_rules.mri_met_by_imaging_at_referral(category, inputs.imaging_findings)
     ):
-        shown = inputs.imaging_findings.replace("_", " ").capitalize()
         return DerivedClock(
             key=key,
             definition=definition,
@@ -249,7 +253,9 @@ def _one_clock(
             due_at=due_at,
             status=ClockStatus.MET,
             stopped_at=started_at,
-            stop_reason=f"Imaging at referral already shows {shown}.",
+            stop_reason=(
+                f"Met at referral: {ImagingFindings(inputs.imaging_findings).in_sentence}."
+            ),
             started_by_event=None,
             stopped_by_event=None,
         )
@@ -261,7 +267,12 @@ def _one_clock(
     )
     if stop is not None:
         candidates.append(
-            _Ending(stop.occurred_at, f"{words(stop.kind)} recorded", met=True, event=stop.id)
+            _Ending(
+                stop.occurred_at,
+                f"{EventKind(stop.kind).label} recorded.",
+                met=True,
+                event=stop.id,
+            )
         )
     marking = inputs.not_appropriate.get(key)
     if marking is not None:

@@ -1,64 +1,64 @@
 """Clock and event codes (a public contract: add freely, rename nothing)."""
 
-from enum import StrEnum
+from core.labels import LabelledEnum
 
 
-class ClockKind(StrEnum):
-    ACKNOWLEDGEMENT = "acknowledgement"
-    ADVICE = "advice"
-    MRI = "mri"
-    STABILITY_ADVICE = "stability_advice"
-    RADIOTHERAPY = "radiotherapy"
-    DEXAMETHASONE = "dexamethasone"
-    SURGERY = "surgery"
-    HOLISTIC_NEEDS = "holistic_needs"
-    DISCHARGE_PLANNING = "discharge_planning"
+class ClockKind(LabelledEnum):
+    ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"
+    ADVICE = "advice", "Advice to referrer"
+    MRI = "mri", "MRI"
+    STABILITY_ADVICE = "stability_advice", "Spinal stability advice"
+    RADIOTHERAPY = "radiotherapy", "Radiotherapy"
+    DEXAMETHASONE = "dexamethasone", "Dexamethasone"
+    SURGERY = "surgery", "Surgery"
+    HOLISTIC_NEEDS = "holistic_needs", "Holistic needs assessment"
+    DISCHARGE_PLANNING = "discharge_planning", "Discharge planning"
 
 
-class ClockStatus(StrEnum):
-    RUNNING = "running"
-    MET = "met"
-    BREACHED = "breached"  # past due and still running: derived from now, never stored
-    MET_LATE = "met_late"
-    CANCELLED = "cancelled"
+class ClockStatus(LabelledEnum):
+    RUNNING = "running", "Running"
+    MET = "met", "Met"
+    BREACHED = "breached", "OVERDUE"  # past due and still running: derived from now, never stored
+    MET_LATE = "met_late", "Met late"
+    CANCELLED = "cancelled", "Cancelled"
 
 
-class EventKind(StrEnum):
-    ACKNOWLEDGED = "acknowledged"
-    ADVICE_GIVEN = "advice_given"
-    MRI_REQUESTED = "mri_requested"
-    MRI_PERFORMED = "mri_performed"
-    MRI_REPORTED = "mri_reported"
-    IMMOBILISATION_STARTED = "immobilisation_started"
-    STABILITY_ADVICE_GIVEN = "stability_advice_given"
-    DEXAMETHASONE_GIVEN = "dexamethasone_given"
-    RT_DECISION = "rt_decision"
-    RT_DELIVERED = "rt_delivered"
-    SURGERY_DECISION = "surgery_decision"
-    SURGERY_PERFORMED = "surgery_performed"
-    MSCC_CONFIRMED = "mscc_confirmed"
-    MSCC_RULED_OUT = "mscc_ruled_out"
-    ADMITTED = "admitted"
-    DISCHARGED = "discharged"
-    DIED = "died"
+class EventKind(LabelledEnum):
+    ACKNOWLEDGED = "acknowledged", "Acknowledged by the coordinator"
+    ADVICE_GIVEN = "advice_given", "Advice given to the referrer"
+    MRI_REQUESTED = "mri_requested", "MRI requested"
+    MRI_PERFORMED = "mri_performed", "MRI performed"
+    MRI_REPORTED = "mri_reported", "MRI reported"
+    IMMOBILISATION_STARTED = "immobilisation_started", "Immobilisation started"
+    STABILITY_ADVICE_GIVEN = "stability_advice_given", "Spinal stability advice given"
+    DEXAMETHASONE_GIVEN = "dexamethasone_given", "Dexamethasone given"
+    RT_DECISION = "rt_decision", "Decision to treat with radiotherapy"
+    RT_DELIVERED = "rt_delivered", "Radiotherapy delivered (first fraction)"
+    SURGERY_DECISION = "surgery_decision", "Decision to treat with surgery"
+    SURGERY_PERFORMED = "surgery_performed", "Surgery performed"
+    MSCC_CONFIRMED = "mscc_confirmed", "MSCC confirmed"
+    MSCC_RULED_OUT = "mscc_ruled_out", "MSCC ruled out"
+    ADMITTED = "admitted", "Admitted"
+    DISCHARGED = "discharged", "Discharged"
+    DIED = "died", "Died"
     # Withdraws an earlier event recorded by mistake (the event names it in `corrects`).
-    ENTERED_IN_ERROR = "entered_in_error"
+    ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
 
 
-class ClockAnchor(StrEnum):
+class ClockAnchor(LabelledEnum):
     """Moments a clock can start from that are not clinical events."""
 
-    REFERRAL_RECEIVED = "referral_received"
-    SUSPECTED = "suspected"
+    REFERRAL_RECEIVED = "referral_received", "Referral received"
+    SUSPECTED = "suspected", "Suspected"
 
 
-class MdtDecisionKind(StrEnum):
-    RADIOTHERAPY = "radiotherapy"
-    SURGERY = "surgery"
-    BOTH = "both"
-    SUPPORTIVE_CARE = "supportive_care"
+class MdtDecisionKind(LabelledEnum):
+    RADIOTHERAPY = "radiotherapy", "Radiotherapy"
+    SURGERY = "surgery", "Surgery"
+    BOTH = "both", "Surgery and radiotherapy"
+    SUPPORTIVE_CARE = "supportive_care", "Supportive care (no definitive treatment)"
 
 
-class ScoreKind(StrEnum):
-    SINS = "sins"
-    TOKUHASHI = "tokuhashi"
+class ScoreKind(LabelledEnum):
+    SINS = "sins", "SINS (Spinal Instability Neoplastic Score)"
+    TOKUHASHI = "tokuhashi", "Revised Tokuhashi score"

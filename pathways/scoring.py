@@ -15,9 +15,9 @@ A score supports, and never replaces, a full clinical assessment (NG234
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
+from core.labels import LabelledEnum
 from pathways.codes import ScoreKind
 
 NOTE: Final = (
@@ -54,46 +54,61 @@ class ScoreResult:
 # --- SINS (Fisher et al. 2010), NG234 1.9.1 ----------------------------------
 
 
-class SinsLocation(StrEnum):
-    JUNCTIONAL = "junctional"  # occiput-C2, C7-T2, T11-L1, L5-S1
-    MOBILE = "mobile"  # C3-C6, L2-L4
-    SEMI_RIGID = "semi_rigid"  # T3-T10
-    RIGID = "rigid"  # S2-S5
+class SinsLocation(LabelledEnum):
+    JUNCTIONAL = (
+        "junctional",
+        "Junctional (occiput-C2, C7-T2, T11-L1, L5-S1)",
+    )  # occiput-C2, C7-T2, T11-L1, L5-S1
+    MOBILE = "mobile", "Mobile spine (C3-C6, L2-L4)"  # C3-C6, L2-L4
+    SEMI_RIGID = "semi_rigid", "Semi-rigid (T3-T10)"  # T3-T10
+    RIGID = "rigid", "Rigid (S2-S5)"  # S2-S5
 
 
-class SinsPain(StrEnum):
-    MECHANICAL = "mechanical"  # relieved by recumbency, worse on movement or loading
-    OCCASIONAL = "occasional"  # occasional pain, not mechanical
-    NONE = "none"
+class SinsPain(LabelledEnum):
+    MECHANICAL = (
+        "mechanical",
+        "Mechanical (relieved lying down, worse on movement or load)",
+    )  # relieved by recumbency, worse on movement or loading
+    OCCASIONAL = "occasional", "Occasional pain, not mechanical"  # occasional pain, not mechanical
+    NONE = "none", "Pain-free lesion"
 
 
-class SinsBoneLesion(StrEnum):
-    LYTIC = "lytic"
-    MIXED = "mixed"
-    BLASTIC = "blastic"
+class SinsBoneLesion(LabelledEnum):
+    LYTIC = "lytic", "Lytic"
+    MIXED = "mixed", "Mixed (lytic and blastic)"
+    BLASTIC = "blastic", "Blastic"
 
 
-class SinsAlignment(StrEnum):
-    SUBLUXATION = "subluxation"  # subluxation or translation
-    DEFORMITY = "deformity"  # de novo kyphosis or scoliosis
-    NORMAL = "normal"
+class SinsAlignment(LabelledEnum):
+    SUBLUXATION = "subluxation", "Subluxation or translation present"  # subluxation or translation
+    DEFORMITY = (
+        "deformity",
+        "De novo deformity (kyphosis or scoliosis)",
+    )  # de novo kyphosis or scoliosis
+    NORMAL = "normal", "Normal alignment"
 
 
-class SinsCollapse(StrEnum):
-    OVER_50 = "over_50"  # collapse over 50%
-    UNDER_50 = "under_50"  # collapse under 50%
-    NONE_OVER_50_INVOLVED = "none_over_50_involved"  # no collapse, over 50% of body involved
-    NONE = "none"
+class SinsCollapse(LabelledEnum):
+    OVER_50 = "over_50", "Over 50% collapse"  # collapse over 50%
+    UNDER_50 = "under_50", "Under 50% collapse"  # collapse under 50%
+    NONE_OVER_50_INVOLVED = (
+        "none_over_50_involved",
+        "No collapse, with over 50% of the vertebral body involved",
+    )  # no collapse, over 50% of body involved
+    NONE = "none", "None of the above"
 
 
-class SinsPosterolateral(StrEnum):
-    BILATERAL = "bilateral"  # facet, pedicle or costovertebral joint involvement
-    UNILATERAL = "unilateral"
-    NONE = "none"
+class SinsPosterolateral(LabelledEnum):
+    BILATERAL = (
+        "bilateral",
+        "Bilateral (facet, pedicle or costovertebral joint)",
+    )  # facet, pedicle or costovertebral joint involvement
+    UNILATERAL = "unilateral", "Unilateral"
+    NONE = "none", "None of the above"
 
 
 #: Component → its codes, in the published table's order.
-SINS_CODES: Final[Mapping[str, type[StrEnum]]] = {
+SINS_CODES: Final[Mapping[str, type[LabelledEnum]]] = {
     "location": SinsLocation,
     "pain": SinsPain,
     "bone_lesion": SinsBoneLesion,
@@ -133,10 +148,13 @@ SINS_POINTS: Final[Mapping[str, Mapping[str, int]]] = {
 SINS_MAX: Final = 18
 
 
-class SinsBand(StrEnum):
-    STABLE = "stable"  # 0-6
-    INDETERMINATE = "indeterminate"  # 7-12: possibly impending instability
-    UNSTABLE = "unstable"  # 13-18
+class SinsBand(LabelledEnum):
+    STABLE = "stable", "Stable (0 to 6)"  # 0-6
+    INDETERMINATE = (
+        "indeterminate",
+        "Indeterminate: possibly impending instability (7 to 12)",
+    )  # 7-12: possibly impending instability
+    UNSTABLE = "unstable", "Unstable (13 to 18)"  # 13-18
 
 
 def sins_band(score: int) -> SinsBand:
@@ -183,13 +201,13 @@ def sins_score(inputs: Mapping[str, object]) -> ScoreResult:
 # --- Revised Tokuhashi (Tokuhashi et al. 2005), NG234 1.9.2 -------------------
 
 
-class TokuhashiVisceral(StrEnum):
-    UNREMOVABLE = "unremovable"
-    REMOVABLE = "removable"
-    NONE = "none"
+class TokuhashiVisceral(LabelledEnum):
+    UNREMOVABLE = "unremovable", "Unremovable"
+    REMOVABLE = "removable", "Removable"
+    NONE = "none", "No metastases"
 
 
-class TokuhashiPrimarySite(StrEnum):
+class TokuhashiPrimarySite(LabelledEnum):
     LUNG = "lung"
     OSTEOSARCOMA = "osteosarcoma"
     STOMACH = "stomach"
@@ -209,12 +227,15 @@ class TokuhashiPrimarySite(StrEnum):
     CARCINOID = "carcinoid"
 
 
-class Frankel(StrEnum):
-    A = "A"  # complete: no motor or sensory function below the lesion
-    B = "B"  # sensory only
-    C = "C"  # motor useless
-    D = "D"  # motor useful
-    E = "E"  # normal
+class Frankel(LabelledEnum):
+    A = (
+        "A",
+        "A: complete (no motor or sensory function)",
+    )  # complete: no motor or sensory function below the lesion
+    B = "B", "B: sensory only"  # sensory only
+    C = "C", "C: motor useless"  # motor useless
+    D = "D", "D: motor useful"  # motor useful
+    E = "E", "E: normal"  # normal
 
 
 TOKUHASHI_VISCERAL_POINTS: Final[Mapping[str, int]] = {
@@ -265,10 +286,10 @@ TOKUHASHI_MAX: Final = 15
 KARNOFSKY_VALUES: Final = tuple(range(10, 101, 10))
 
 
-class TokuhashiBand(StrEnum):
-    UNDER_9 = "0-8"
-    NINE_TO_11 = "9-11"
-    OVER_11 = "12-15"
+class TokuhashiBand(LabelledEnum):
+    UNDER_9 = "0-8", "0 to 8 points"
+    NINE_TO_11 = "9-11", "9 to 11 points"
+    OVER_11 = "12-15", "12 to 15 points"
 
 
 #: Band → predicted survival, as Tokuhashi 2005 reports it.

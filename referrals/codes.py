@@ -1,77 +1,87 @@
 """The public codes (docs/architecture.md, section 2). A contract: add freely, rename nothing.
 
 Plain Python (no Django) so that the triage rules can use them on their own.
+Each code carries the words a person reads for it (``.label``).
 """
 
-from enum import StrEnum
+from core.labels import LabelledEnum
 
 
-class CancerStatus(StrEnum):
-    CURRENT_OR_PAST = "current_or_past"
-    SUSPECTED = "suspected"
-    NONE = "none"
+class CancerStatus(LabelledEnum):
+    CURRENT_OR_PAST = "current_or_past", "Past or current diagnosis of cancer"
+    SUSPECTED = "suspected", "Cancer suspected, not diagnosed"
+    NONE = "none", "No known or suspected cancer"
 
 
-class ImagingFindings(StrEnum):
-    NONE = "none"
-    SPINAL_METASTASES = "spinal_metastases"
-    CORD_COMPRESSION = "cord_compression"
+class ImagingFindings(LabelledEnum):
+    NONE = "none", "No imaging yet, or imaging shows neither"
+    SPINAL_METASTASES = "spinal_metastases", "Imaging shows spinal metastases"
+    CORD_COMPRESSION = "cord_compression", "Imaging shows spinal cord compression"
 
 
-class PainFeature(StrEnum):
+class PainFeature(LabelledEnum):
     """NG234 box 1: pain characteristics suggesting spinal metastases."""
 
-    SEVERE_UNREMITTING = "severe_unremitting"
-    PROGRESSIVE = "progressive"
-    MECHANICAL = "mechanical"
-    STRAINING = "straining"
-    NOCTURNAL = "nocturnal"
-    LOCALISED_TENDERNESS = "localised_tenderness"
-    CLAUDICATION = "claudication"
+    SEVERE_UNREMITTING = "severe_unremitting", "Severe unremitting back pain"
+    PROGRESSIVE = "progressive", "Progressive back pain"
+    MECHANICAL = "mechanical", "Mechanical pain (aggravated by standing, sitting or moving)"
+    STRAINING = (
+        "straining",
+        "Back pain aggravated by straining (for example, coughing, sneezing or bowel movements)",
+    )
+    NOCTURNAL = "nocturnal", "Night-time back pain disturbing sleep"
+    LOCALISED_TENDERNESS = "localised_tenderness", "Localised tenderness"
+    CLAUDICATION = (
+        "claudication",
+        "Claudication (muscle pain or cramping in the legs when walking or exercising)",
+    )
 
 
-class NeuroFeature(StrEnum):
+class NeuroFeature(LabelledEnum):
     """NG234 box 1: symptoms and signs suggesting cord compression."""
 
-    BLADDER_BOWEL = "bladder_bowel"
-    GAIT = "gait"
-    LIMB_WEAKNESS = "limb_weakness"
-    CORD_SIGNS = "cord_signs"
-    SENSORY = "sensory"
-    RADICULAR = "radicular"
+    BLADDER_BOWEL = "bladder_bowel", "Bladder or bowel dysfunction"
+    GAIT = "gait", "Gait disturbance or difficulty walking"
+    LIMB_WEAKNESS = "limb_weakness", "Limb weakness"
+    CORD_SIGNS = "cord_signs", "Neurological signs of spinal cord or cauda equina compression"
+    SENSORY = "sensory", "Numbness, paraesthesia or sensory loss"
+    RADICULAR = "radicular", "Radicular pain"
 
 
-class MovementPain(StrEnum):
-    NONE = "none"
-    MILD = "mild"
-    MODERATE = "moderate"
-    SEVERE = "severe"
+class MovementPain(LabelledEnum):
+    NONE = "none", "None"
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
 
 
-class Haematological(StrEnum):
-    NO = "no"
-    SUSPECTED = "suspected"
-    CONFIRMED = "confirmed"
+class Haematological(LabelledEnum):
+    NO = "no", "No"
+    SUSPECTED = "suspected", "Suspected on imaging, not confirmed (lymphoma or myeloma)"
+    CONFIRMED = "confirmed", "Confirmed haematological malignancy"
 
 
-class PrimaryTumour(StrEnum):
-    BREAST = "breast"
-    PROSTATE = "prostate"
-    LUNG = "lung"
-    RENAL = "renal"
-    MYELOMA = "myeloma"
-    LYMPHOMA = "lymphoma"
-    OTHER_HAEMATOLOGICAL = "other_haematological"
-    OTHER_SOLID = "other_solid"
-    UNKNOWN_PRIMARY = "unknown_primary"
+class PrimaryTumour(LabelledEnum):
+    BREAST = "breast", "Breast"
+    PROSTATE = "prostate", "Prostate"
+    LUNG = "lung", "Lung"
+    RENAL = "renal", "Renal (kidney)"
+    MYELOMA = "myeloma", "Myeloma"
+    LYMPHOMA = "lymphoma", "Lymphoma"
+    OTHER_HAEMATOLOGICAL = "other_haematological", "Other haematological cancer"
+    OTHER_SOLID = "other_solid", "Other solid tumour"
+    UNKNOWN_PRIMARY = "unknown_primary", "Primary not known"
 
 
-class Category(StrEnum):
-    SUSPECTED_MSCC = "suspected_mscc"
-    SUSPECTED_SPINAL_METASTASES = "suspected_spinal_metastases"
-    ONCOLOGY_ASSESSMENT = "oncology_assessment"
-    SAFETY_NET = "safety_net"
-    NO_ACTION = "no_action"
+class Category(LabelledEnum):
+    SUSPECTED_MSCC = "suspected_mscc", "Suspected MSCC (oncological emergency)"
+    SUSPECTED_SPINAL_METASTASES = (
+        "suspected_spinal_metastases",
+        "Suspected spinal metastases (urgent)",
+    )
+    ONCOLOGY_ASSESSMENT = "oncology_assessment", "Refer for urgent oncology assessment"
+    SAFETY_NET = "safety_net", "Safety-net advice"
+    NO_ACTION = "no_action", "No MSCC pathway action"
 
 
 # Queue order: the emergency first. Lower is more urgent.
@@ -83,43 +93,35 @@ CATEGORY_URGENCY: dict[Category, int] = {
     Category.NO_ACTION: 4,
 }
 
-CATEGORY_LABELS: dict[Category, str] = {
-    Category.SUSPECTED_MSCC: "Suspected MSCC (oncological emergency)",
-    Category.SUSPECTED_SPINAL_METASTASES: "Suspected spinal metastases (urgent)",
-    Category.ONCOLOGY_ASSESSMENT: "Refer for urgent oncology assessment",
-    Category.SAFETY_NET: "Safety-net advice",
-    Category.NO_ACTION: "No MSCC pathway action",
-}
+
+class Sex(LabelledEnum):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    NOT_KNOWN = "not_known", "Not known"
 
 
-class Sex(StrEnum):
-    FEMALE = "female"
-    MALE = "male"
-    OTHER = "other"
-    NOT_KNOWN = "not_known"
+class OrganisationKind(LabelledEnum):
+    GP_PRACTICE = "gp_practice", "GP practice"
+    WARD = "ward", "Ward"
+    EMERGENCY_DEPARTMENT = "emergency_department", "Emergency department"
+    OTHER = "other", "Other"
 
 
-class OrganisationKind(StrEnum):
-    GP_PRACTICE = "gp_practice"
-    WARD = "ward"
-    EMERGENCY_DEPARTMENT = "emergency_department"
-    OTHER = "other"
-
-
-class ReferralStatus(StrEnum):
+class ReferralStatus(LabelledEnum):
     """Referral states. Moves are in referrals/transitions.py."""
 
-    RECEIVED = "received"
-    TRIAGED = "triaged"
-    INVESTIGATING = "investigating"
-    TREATMENT_PLANNED = "treatment_planned"
-    TREATING = "treating"
-    REHABILITATION = "rehabilitation"
-    CLOSED = "closed"
-    CLOSED_NOT_MSCC = "closed_not_mscc"
-    REDIRECTED = "redirected"
-    WITHDRAWN = "withdrawn"
-    DIED = "died"
+    RECEIVED = "received", "Received, not yet acknowledged"
+    TRIAGED = "triaged", "Triaged"
+    INVESTIGATING = "investigating", "Investigating"
+    TREATMENT_PLANNED = "treatment_planned", "Treatment planned"
+    TREATING = "treating", "Treating"
+    REHABILITATION = "rehabilitation", "Rehabilitation"
+    CLOSED = "closed", "Closed"
+    CLOSED_NOT_MSCC = "closed_not_mscc", "Closed: not MSCC"
+    REDIRECTED = "redirected", "Redirected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    DIED = "died", "Died"
 
 
 TERMINAL_STATUSES = frozenset(
@@ -131,3 +133,30 @@ TERMINAL_STATUSES = frozenset(
         ReferralStatus.DIED,
     }
 )
+
+
+class PerformanceStatus(LabelledEnum):
+    """WHO performance status (stored as its number, 0 to 4)."""
+
+    FULLY_ACTIVE = "0", "0: Fully active"
+    RESTRICTED = "1", "1: Restricted in strenuous activity; walking, able to do light work"
+    AMBULATORY = (
+        "2",
+        "2: Walking and capable of all self-care; up and about over half of waking hours",
+    )
+    LIMITED_SELF_CARE = "3", "3: Limited self-care; in bed or chair over half of waking hours"
+    DISABLED = "4", "4: Completely disabled; no self-care; confined to bed or chair"
+
+
+class FrailtyScore(LabelledEnum):
+    """Clinical Frailty Scale (stored as its number, 1 to 9)."""
+
+    VERY_FIT = "1", "1: Very fit"
+    FIT = "2", "2: Fit"
+    MANAGING_WELL = "3", "3: Managing well"
+    VERY_MILD = "4", "4: Living with very mild frailty"
+    MILD = "5", "5: Living with mild frailty"
+    MODERATE = "6", "6: Living with moderate frailty"
+    SEVERE = "7", "7: Living with severe frailty"
+    VERY_SEVERE = "8", "8: Living with very severe frailty"
+    TERMINALLY_ILL = "9", "9: Terminally ill"

@@ -29,7 +29,7 @@ def transition_problem(current: str, target: str) -> str | None:
     """Why ``current`` may not move to ``target``, or None if it may."""
     current_s, target_s = ReferralStatus(current), ReferralStatus(target)
     if current_s in TERMINAL_STATUSES:
-        state = current_s.value.replace("_", " ")
+        state = current_s.in_sentence
         return f"The referral is {state}: a closed referral cannot change."
     if target_s not in TRANSITIONS[current_s]:
         allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current_s]))
@@ -53,7 +53,7 @@ REQUIRED_FIELDS: dict[ReferralStatus, tuple[str, ...]] = {
 def missing_fields(target: str, given: dict[str, object]) -> dict[str, str]:
     """The fields a move to ``target`` needs that ``given`` lacks, with why."""
     return {
-        name: f"Needed to move a referral to {target.replace('_', ' ')}."
+        name: f"Needed to move a referral to {ReferralStatus(target).in_sentence}."
         for name in REQUIRED_FIELDS.get(ReferralStatus(target), ())
         if not given.get(name)
     }
@@ -66,9 +66,10 @@ def reopen_problem(current: str, target: str, before: str) -> str | None:
     if ReferralStatus(current) not in TERMINAL_STATUSES:
         return "Only a closed referral is reopened."
     if not before or ReferralStatus(target) != ReferralStatus(before):
-        held = before.replace("_", " ") if before else "unknown"
+        held = ReferralStatus(before).in_sentence if before else "unknown"
         return (
-            f"The referral is {current.replace('_', ' ')}: a closed referral cannot change, "
+            f"The referral is {ReferralStatus(current).in_sentence}: a closed referral cannot "
+            "change, "
             f"except back to the state it held before ({held}) when the closure was "
             "entered in error, with the reason."
         )

@@ -4,7 +4,7 @@ Nothing here validates. ``ReferralCreateInput`` is the one validation path for
 a new referral, so the page and the API accept and refuse exactly the same
 things; this package only translates HTML form data into that serializer's
 input (names, lists, local times) and its errors back onto the page's inputs.
-It also holds the human wording of the codes, for the pages to show.
+The codes' wording is their ``.label``, beside each code.
 
 One module per subject; import from here.
 """
@@ -23,26 +23,7 @@ from coordinator.forms.detail import (
     form_values,
     score_data,
 )
-from coordinator.forms.labels import (
-    CANCER_STATUS_LABELS,
-    CATEGORY_CHOICE_LABELS,
-    CLOCK_KIND_LABELS,
-    CLOCK_STATUS_LABELS,
-    EVENT_KIND_LABELS,
-    FRAILTY_LABELS,
-    HAEMATOLOGICAL_LABELS,
-    IMAGING_LABELS,
-    LABELS,
-    MDT_DECISION_LABELS,
-    MOVEMENT_PAIN_LABELS,
-    NEURO_FEATURE_LABELS,
-    PAIN_FEATURE_LABELS,
-    PERFORMANCE_STATUS_LABELS,
-    PRIMARY_TUMOUR_LABELS,
-    SEX_LABELS,
-    STATUS_LABELS,
-    YES_NO_LABELS,
-)
+from coordinator.forms.labels import YesNo
 from coordinator.forms.referral_form import (
     CHECKBOX_FIELDS,
     FIELD_LABELS,
@@ -61,11 +42,8 @@ from coordinator.forms.referral_form import (
     services_for,
 )
 from coordinator.forms.scores import (
-    SCORE_KIND_LABELS,
-    SINS_BAND_LABELS,
     SINS_CODE_LABELS,
     SINS_COMPONENT_LABELS,
-    TOKUHASHI_BAND_LABELS,
     TOKUHASHI_CODE_LABELS,
     TOKUHASHI_COMPONENT_LABELS,
     score_input_label,
@@ -74,45 +52,25 @@ from coordinator.forms.scores import (
 )
 
 __all__ = [
-    "CANCER_STATUS_LABELS",
-    "CATEGORY_CHOICE_LABELS",
     "CHECKBOX_FIELDS",
-    "CLOCK_KIND_LABELS",
-    "CLOCK_STATUS_LABELS",
     "EVENT_FIELDS",
-    "EVENT_KIND_LABELS",
     "FIELD_LABELS",
-    "FRAILTY_LABELS",
-    "HAEMATOLOGICAL_LABELS",
-    "IMAGING_LABELS",
-    "LABELS",
     "LIST_FIELDS",
     "LOCAL_TIME_FIELDS",
-    "MDT_DECISION_LABELS",
     "MDT_FIELDS",
-    "MOVEMENT_PAIN_LABELS",
-    "NEURO_FEATURE_LABELS",
     "NON_FIELD",
     "NOT_APPROPRIATE_FIELDS",
-    "PAIN_FEATURE_LABELS",
     "PATIENT_FIELDS",
-    "PERFORMANCE_STATUS_LABELS",
-    "PRIMARY_TUMOUR_LABELS",
     "SCALAR_FIELDS",
     "SCORE_FIELDS",
-    "SCORE_KIND_LABELS",
-    "SEX_LABELS",
-    "SINS_BAND_LABELS",
     "SINS_CODE_LABELS",
     "SINS_COMPONENT_LABELS",
     "STATUS_FIELDS",
-    "STATUS_LABELS",
     "SUBMISSION_KEY",
-    "TOKUHASHI_BAND_LABELS",
     "TOKUHASHI_CODE_LABELS",
     "TOKUHASHI_COMPONENT_LABELS",
     "WITHDRAW_FIELDS",
-    "YES_NO_LABELS",
+    "YesNo",
     "blank_values",
     "error_summary",
     "form_data",

@@ -7,7 +7,9 @@ from typing import Any
 
 from django.utils import timezone
 
-NON_FIELD = "__all__"
+from core.errors import NON_FIELD
+
+__all__ = ["NON_FIELD", "local_time_to_iso"]
 
 
 def local_time_to_iso(value: str) -> str:

@@ -7,19 +7,6 @@ from typing import Any
 from pathways import scoring
 from pathways.codes import ScoreKind
 
-SCORE_KIND_LABELS: dict[str, str] = {
-    ScoreKind.SINS: "SINS (Spinal Instability Neoplastic Score)",
-    ScoreKind.TOKUHASHI: "Revised Tokuhashi score",
-}
-SINS_BAND_LABELS: dict[str, str] = {
-    scoring.SinsBand.STABLE: "Stable (0 to 6)",
-    scoring.SinsBand.INDETERMINATE: "Indeterminate: possibly impending instability (7 to 12)",
-    scoring.SinsBand.UNSTABLE: "Unstable (13 to 18)",
-}
-TOKUHASHI_BAND_LABELS: dict[str, str] = {
-    band.value: f"{band.value.replace('-', ' to ')} points" for band in scoring.TokuhashiBand
-}
-
 # The score components, in the published tables' order, with the wording and
 # points of Fisher 2010 (SINS) and Tokuhashi 2005: what a clinician reads off
 # the imaging and the examination.
@@ -31,41 +18,10 @@ SINS_COMPONENT_LABELS: dict[str, str] = {
     "collapse": "Vertebral body collapse",
     "posterolateral": "Posterolateral involvement of spinal elements",
 }
+# Each component's codes with their published wording (the labels beside the
+# codes in pathways/scoring.py).
 SINS_CODE_LABELS: dict[str, dict[str, str]] = {
-    "location": {
-        scoring.SinsLocation.JUNCTIONAL: "Junctional (occiput-C2, C7-T2, T11-L1, L5-S1)",
-        scoring.SinsLocation.MOBILE: "Mobile spine (C3-C6, L2-L4)",
-        scoring.SinsLocation.SEMI_RIGID: "Semi-rigid (T3-T10)",
-        scoring.SinsLocation.RIGID: "Rigid (S2-S5)",
-    },
-    "pain": {
-        scoring.SinsPain.MECHANICAL: "Mechanical (relieved lying down, worse on movement or load)",
-        scoring.SinsPain.OCCASIONAL: "Occasional pain, not mechanical",
-        scoring.SinsPain.NONE: "Pain-free lesion",
-    },
-    "bone_lesion": {
-        scoring.SinsBoneLesion.LYTIC: "Lytic",
-        scoring.SinsBoneLesion.MIXED: "Mixed (lytic and blastic)",
-        scoring.SinsBoneLesion.BLASTIC: "Blastic",
-    },
-    "alignment": {
-        scoring.SinsAlignment.SUBLUXATION: "Subluxation or translation present",
-        scoring.SinsAlignment.DEFORMITY: "De novo deformity (kyphosis or scoliosis)",
-        scoring.SinsAlignment.NORMAL: "Normal alignment",
-    },
-    "collapse": {
-        scoring.SinsCollapse.OVER_50: "Over 50% collapse",
-        scoring.SinsCollapse.UNDER_50: "Under 50% collapse",
-        scoring.SinsCollapse.NONE_OVER_50_INVOLVED: (
-            "No collapse, with over 50% of the vertebral body involved"
-        ),
-        scoring.SinsCollapse.NONE: "None of the above",
-    },
-    "posterolateral": {
-        scoring.SinsPosterolateral.BILATERAL: "Bilateral (facet, pedicle or costovertebral joint)",
-        scoring.SinsPosterolateral.UNILATERAL: "Unilateral",
-        scoring.SinsPosterolateral.NONE: "None of the above",
-    },
+    name: codes.labels() for name, codes in scoring.SINS_CODES.items()
 }
 TOKUHASHI_COMPONENT_LABELS: dict[str, str] = {
     "karnofsky": "Karnofsky performance status",
@@ -89,23 +45,9 @@ _KARNOFSKY_WORDS = {
 }
 TOKUHASHI_CODE_LABELS: dict[str, dict[str, str]] = {
     "karnofsky": {str(value): f"{value}%: {words}" for value, words in _KARNOFSKY_WORDS.items()},
-    "visceral_metastases": {
-        scoring.TokuhashiVisceral.UNREMOVABLE: "Unremovable",
-        scoring.TokuhashiVisceral.REMOVABLE: "Removable",
-        scoring.TokuhashiVisceral.NONE: "No metastases",
-    },
-    "primary_site": {
-        code.value: code.value.replace("_", " ").capitalize()
-        for code in scoring.TokuhashiPrimarySite
-    }
-    | {scoring.TokuhashiPrimarySite.UNIDENTIFIED: "Unidentified"},
-    "frankel": {
-        scoring.Frankel.A: "A: complete (no motor or sensory function)",
-        scoring.Frankel.B: "B: sensory only",
-        scoring.Frankel.C: "C: motor useless",
-        scoring.Frankel.D: "D: motor useful",
-        scoring.Frankel.E: "E: normal",
-    },
+    "visceral_metastases": scoring.TokuhashiVisceral.labels(),
+    "primary_site": scoring.TokuhashiPrimarySite.labels(),
+    "frankel": scoring.Frankel.labels(),
 }
 
 

@@ -84,7 +84,7 @@ def referral_event_record(
         raise DomainError(f"Use the {where} action for this.", field="kind")
     if referral.status in TERMINAL_STATUSES:
         raise Conflict(
-            f"The referral is {referral.status.replace('_', ' ')}: no further events.",
+            f"The referral is {ReferralStatus(referral.status).in_sentence}: no further events.",
             code="invalid_transition",
         )
     occurred_at = event_time_checked(occurred_at, now)

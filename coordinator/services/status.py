@@ -8,7 +8,6 @@ checked, a domain error raised otherwise, and the clocks recomputed after.
 import logging
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from coordinator.services.clocks import referral_clocks_follow
@@ -105,7 +104,7 @@ def referral_status_change(
         target, {"reason": reason, "redirected_to": redirected_to, "occurred_at": occurred_at}
     )
     if missing:
-        raise ValidationError({name: [why] for name, why in missing.items()})
+        raise DomainError(errors=missing)
     if target == ReferralStatus.DIED and occurred_at is not None:  # missing_fields checked it
         referral_event_record(
             referral=referral,
@@ -171,7 +170,7 @@ def _reopen(
         user=user,
         now=now,
         status=target,
-        reason=f"Reopened: {closed_as.value.replace('_', ' ')} was entered in error. {reason}",
+        reason=f"Reopened: {closed_as.in_sentence} was entered in error. {reason}",
     )
     referral_clocks_follow(referral=referral, user=user, now=now)
     return referral

@@ -11,9 +11,10 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from coordinator.forms import LABELS
+import coordinator.forms  # noqa: F401  (registers the YesNo answer set)
+from core.labels import label_of, labelled
 from core.permissions import ACTION_ROLES
-from notifications.codes import Channel, DeliveryStatus, Recipient, StepWhen
+from notifications.codes import StepWhen
 from notifications.selectors import heartbeat_age_seconds, heartbeat_is_stale
 from notifications.selectors.escalations import inbox_unread_count
 
@@ -74,11 +75,12 @@ def target_hours(hours: float | None) -> str:
 
 
 @register.filter
-def code_label(code: Any, kind: str) -> str:
-    """The human wording of a code (``{{ referral.sex|code_label:"sex" }}``)."""
+def label(code: Any, enum: str) -> str:
+    """The label beside a stored code (``{{ referral.sex|label:"Sex" }}``),
+    named by its enum; a dash when there is no code."""
     if code is None or code == "":
         return "—"
-    return LABELS.get(kind, {}).get(str(code), str(code).replace("_", " "))
+    return label_of(enum, code)
 
 
 @register.filter
@@ -90,7 +92,7 @@ def yes_no(value: bool | None) -> str:
 
 def _choices(choices: str | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     if isinstance(choices, str):
-        return list(LABELS[choices].items())
+        return labelled(choices).choices()
     return list(choices)
 
 
@@ -237,23 +239,6 @@ def may(user: Any, action: str) -> bool:
 
 # --- Escalations in words ------------------------------------------------------------
 
-RECIPIENT_LABELS = {
-    Recipient.ON_CALL_COORDINATOR: "the on-call coordinator",
-    Recipient.ON_CALL_SENIOR: "the on-call senior clinician",
-    Recipient.SERVICE_LEAD: "the service lead",
-    Recipient.NAMED_USER: "a named person",
-}
-CHANNEL_LABELS = {
-    Channel.IN_APP: "in-app",
-    Channel.EMAIL: "e-mail",
-    Channel.WEBHOOK: "pager or SMS gateway",
-}
-DELIVERY_STATUS_LABELS = {
-    DeliveryStatus.PENDING: "Waiting to be sent",
-    DeliveryStatus.SENT: "Sent",
-    DeliveryStatus.FAILED: "FAILED: not sent",
-}
-
 
 @register.filter
 def escalation_step(escalation: Any) -> str:
@@ -266,5 +251,5 @@ def escalation_step(escalation: Any) -> str:
         when_ = f"{duration(step.delay)} after the due time"
     else:
         when_ = "At the due time"
-    whom = RECIPIENT_LABELS.get(step.recipient, step.recipient)
+    whom = label_of("Recipient", step.recipient)
     return f"step {step.position}: {when_} → {whom}"

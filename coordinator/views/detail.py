@@ -25,7 +25,8 @@ from coordinator.views.common import (
     referral_path,
 )
 from coordinator.views.detail_context import FORM_TITLES, Submitted, _detail_context
-from core.errors import DomainError, NotFound
+from core.api.exceptions import domain_error
+from core.errors import DomainError, NotFound, field_errors
 from referrals.models import Referral
 
 # The referral page shows the clocks, the advice that applies now, the timeline
@@ -107,11 +108,10 @@ Perform = Callable[[Referral, dict[str, Any], datetime], str]
 
 
 def _error_dict(exc: Exception) -> dict[str, Any]:
-    if isinstance(exc, DjangoValidationError):
-        return exc.message_dict if hasattr(exc, "error_dict") else {forms.NON_FIELD: exc.messages}
-    if isinstance(exc, DomainError):
-        return {exc.field or forms.NON_FIELD: [exc.message]}
-    raise TypeError(exc)
+    error = domain_error(exc)
+    if error is None:
+        raise TypeError(exc)
+    return field_errors(error, forms.NON_FIELD)
 
 
 def _act(

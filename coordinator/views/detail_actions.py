@@ -18,13 +18,14 @@ from coordinator.api.serializers import CategoryOverrideInput
 from coordinator.api.workflow import EventInput, MdtInput, NotAppropriateInput, StatusInput
 from coordinator.views.common import PageRequest, _scoped_referral, page
 from coordinator.views.detail import LIVE_PANELS, _act, _detail, _fragments
-from coordinator.views.detail_context import Submitted
-from core.errors import Conflict, DomainError, NotFound
+from coordinator.views.detail_context import Submitted, band_label
+from core.errors import Conflict, DomainError, NotFound, field_errors
+from core.labels import label_of
 from notifications.services.escalations import escalation_acknowledge
 from pathways.api.scores import ScoreRecordInput
-from pathways.codes import EventKind, ScoreKind
+from pathways.codes import ClockKind, EventKind, MdtDecisionKind, ScoreKind
 from pathways.services import score_record
-from referrals.codes import ReferralStatus
+from referrals.codes import Category, ReferralStatus
 from referrals.models import Referral
 
 
@@ -48,7 +49,7 @@ def referral_event(request: PageRequest, referral_id: UUID) -> HttpResponse:
         )
         if data["kind"] == EventKind.ACKNOWLEDGED:
             return f"Acknowledged {referral.reference}."
-        return f"Recorded: {forms.EVENT_KIND_LABELS[data['kind']]}."
+        return f"Recorded: {EventKind(data['kind']).label}."
 
     return _act(
         request,
@@ -85,7 +86,7 @@ def referral_event_withdraw(
             details=data["details"],
             corrects=data["corrects"],
         )
-        label = forms.EVENT_KIND_LABELS.get(wrong.kind, wrong.kind)
+        label = label_of("EventKind", wrong.kind)
         return f"Withdrawn as entered in error: {label}."
 
     return _act(
@@ -108,7 +109,7 @@ def referral_status(request: PageRequest, referral_id: UUID) -> HttpResponse:
 
     def perform(referral: Referral, data: dict[str, Any], now: datetime) -> str:
         services.referral_status_change(referral=referral, user=request.user, now=now, **data)
-        return f"Status changed to {forms.STATUS_LABELS[ReferralStatus(data['status'])]}."
+        return f"Status changed to {ReferralStatus(data['status']).label}."
 
     return _act(
         request,
@@ -132,7 +133,7 @@ def referral_mdt(request: PageRequest, referral_id: UUID) -> HttpResponse:
 
     def perform(referral: Referral, data: dict[str, Any], now: datetime) -> str:
         services.referral_mdt_record(referral=referral, user=request.user, now=now, **data)
-        return f"MDT decision recorded: {forms.MDT_DECISION_LABELS[data['decision']]}."
+        return f"MDT decision recorded: {MdtDecisionKind(data['decision']).label}."
 
     return _act(
         request,
@@ -157,7 +158,7 @@ def referral_clock_not_appropriate(
         services.referral_clock_not_appropriate(
             referral=referral, clock_id=clock.pk, reason=data["reason"], user=request.user, now=now
         )
-        return f"{forms.CLOCK_KIND_LABELS[clock.kind]} clock marked not appropriate."
+        return f"{ClockKind(clock.kind).label} clock marked not appropriate."
 
     return _act(
         request,
@@ -183,8 +184,8 @@ def referral_score(request: PageRequest, referral_id: UUID, kind: str) -> HttpRe
         record = score_record(
             referral=referral, kind=data["kind"], inputs=data["inputs"], user=request.user
         )
-        band = forms.LABELS[f"{record.kind}_band"].get(record.band, record.band)
-        return f"{forms.SCORE_KIND_LABELS[record.kind]} recorded: {record.score}, {band}."
+        band = band_label(record.kind, record.band)
+        return f"{ScoreKind(record.kind).label} recorded: {record.score}, {band}."
 
     return _act(
         request,
@@ -214,9 +215,9 @@ def referral_category(request: PageRequest, referral_id: UUID) -> HttpResponse:
                 **body.validated_data,
             )
         except DomainError as exc:
-            errors = {exc.field or forms.NON_FIELD: [exc.message]}
+            errors = field_errors(exc, forms.NON_FIELD)
         else:
-            label = forms.CATEGORY_CHOICE_LABELS[body.validated_data["category"]]
+            label = Category(body.validated_data["category"]).label
             messages.success(request, f"Category changed to {label}.")
             return redirect("referral_detail", referral_id=referral.pk)
     else:
@@ -260,7 +261,7 @@ def referral_escalation_acknowledge(
                 name="escalation",
             )
         return _detail(request, referral, refused)
-    label = forms.CLOCK_KIND_LABELS.get(escalation.clock.kind, escalation.clock.kind)
+    label = label_of("ClockKind", escalation.clock.kind)
     done = f"Escalation acknowledged ({label} clock): no more repeats will be sent."
     if not request.htmx:
         messages.success(request, done)

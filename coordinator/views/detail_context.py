@@ -9,23 +9,28 @@ from typing import Any
 
 from coordinator import forms, selectors
 from coordinator.templatetags.referral_pages import (
-    CHANNEL_LABELS,
-    DELIVERY_STATUS_LABELS,
-    RECIPIENT_LABELS,
     escalation_step,
     person,
 )
 from coordinator.views.common import PageRequest
+from core.labels import label_of
 from core.permissions import ACTION_ROLES
 from notifications.codes import Channel, DeliveryStatus
 from notifications.models import Delivery
 from notifications.selectors.escalations import referral_escalations
 from pathways import scoring
-from pathways.codes import ClockStatus, EventKind, ScoreKind
+from pathways.codes import ClockStatus, EventKind, MdtDecisionKind, ScoreKind
 from pathways.models import ClinicalEvent
 from referrals.codes import TERMINAL_STATUSES, Category, ReferralStatus
 from referrals.models import Referral
 from referrals.transitions import REQUIRED_FIELDS, TRANSITIONS
+
+
+def band_label(kind: str, band: str) -> str:
+    """A score's band in words: the label beside the band's code."""
+    bands = scoring.SinsBand if kind == ScoreKind.SINS else scoring.TokuhashiBand
+    return label_of(bands.__name__, band)
+
 
 FORM_TITLES = {
     "category": "Change category",
@@ -86,7 +91,7 @@ _EVENT_CODES = re.compile(r"\b(" + "|".join(k.value for k in EventKind if "_" in
 
 
 def _in_words(text: str) -> str:
-    return _EVENT_CODES.sub(lambda m: forms.EVENT_KIND_LABELS[m.group(1)], text)
+    return _EVENT_CODES.sub(lambda m: EventKind(m.group(1)).label, text)
 
 
 def _clock_rows(
@@ -139,7 +144,7 @@ def _timeline(
         items.append(
             {
                 "at": event.occurred_at,
-                "title": forms.EVENT_KIND_LABELS.get(event.kind, event.kind),
+                "title": label_of("EventKind", event.kind),
                 "event": event,
                 "recorded_by": event.recorded_by,
                 "recorded_at": event.recorded_at,
@@ -167,16 +172,16 @@ def _delivery_to(delivery: Delivery) -> str:
         return "The service's pager or SMS gateway"
     # The sweep records a step with nobody to reach (a rota gap and no lead).
     role = delivery.recipient_key.removeprefix("nobody:")
-    return f"Nobody: no one to reach as {RECIPIENT_LABELS.get(role, role)}"
+    return f"Nobody: no one to reach as {label_of('Recipient', role)}"
 
 
 def _delivery_row(delivery: Delivery) -> dict[str, Any]:
     return {
         "delivery": delivery,
-        "channel": CHANNEL_LABELS.get(delivery.channel, delivery.channel),
+        "channel": label_of("Channel", delivery.channel),
         "to": _delivery_to(delivery),
         "address": delivery.address if delivery.channel == Channel.EMAIL else "",
-        "status": DELIVERY_STATUS_LABELS.get(delivery.status, delivery.status),
+        "status": label_of("DeliveryStatus", delivery.status),
         "failed": delivery.status == DeliveryStatus.FAILED,
     }
 
@@ -206,8 +211,8 @@ def _escalation_rows(referral: Referral, submitted: Submitted | None) -> list[di
                 "escalation": escalation,
                 "id": escalation.pk,
                 "step": escalation_step(escalation),
-                "channels": ", ".join(CHANNEL_LABELS.get(c, c) for c in step.channels),
-                "unsent": [CHANNEL_LABELS.get(c, c) for c in unsent],
+                "channels": ", ".join(label_of("Channel", c) for c in step.channels),
+                "unsent": [label_of("Channel", c) for c in unsent],
                 "repeat_every": step.repeat_every,
                 "acknowledgeable": escalation.acknowledged_at is None,
                 "deliveries": [_delivery_row(d) for d in deliveries],
@@ -227,7 +232,7 @@ def _scores(referral: Referral) -> list[dict[str, Any]]:
         rows.append(
             {
                 "record": record,
-                "band_label": forms.LABELS[f"{record.kind}_band"].get(record.band, record.band),
+                "band_label": band_label(record.kind, record.band),
                 "inputs": [
                     (forms.score_input_label(record.kind, name, value), points.get(name))
                     for name, value in record.inputs.items()
@@ -241,7 +246,7 @@ def _status_choices(referral: Referral) -> tuple[list[tuple[str, str]], dict[str
     """The moves the state map allows from the current status, and for each
     optional-looking input, which of those moves need it."""
     allowed = TRANSITIONS[ReferralStatus(referral.status)]
-    choices = [(s.value, forms.STATUS_LABELS[s]) for s in ReferralStatus if s in allowed]
+    choices = [(s.value, s.label) for s in ReferralStatus if s in allowed]
     needs = {}
     for name in ("reason", "redirected_to", "occurred_at"):
         targets = [label for code, label in choices if name in REQUIRED_FIELDS.get(code, ())]
@@ -258,7 +263,7 @@ def _detail_context(
     events = list(referral.events.all())
     status_choices, status_needs = _status_choices(referral)
     event_choices = [
-        (k.value, forms.EVENT_KIND_LABELS[k])
+        (k.value, k.label)
         for k in EventKind
         if k != EventKind.ENTERED_IN_ERROR
         and not (k == EventKind.ACKNOWLEDGED and referral.acknowledged_at)
@@ -301,11 +306,11 @@ def _detail_context(
         "escalations": _escalation_rows(referral, submitted) if show_escalations else [],
         "score_note": scoring.NOTE,
         "overridden": bool(referral.category_override_reason),
-        "category_choices": [(c.value, forms.CATEGORY_CHOICE_LABELS[c.value]) for c in Category],
+        "category_choices": Category.choices(),
         "event_choices": event_choices,
         "status_choices": status_choices,
         "status_needs": status_needs,
-        "mdt_choices": list(forms.MDT_DECISION_LABELS.items()),
+        "mdt_choices": MdtDecisionKind.choices(),
         "sins_choices": forms.sins_choices(),
         "tokuhashi_choices": forms.tokuhashi_choices(),
         "form_state": state,

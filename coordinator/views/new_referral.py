@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from coordinator import forms, idempotency, selectors, services
 from coordinator.api.serializers import ReferralCreateInput
 from coordinator.views.common import PageRequest, page
-from core.errors import DomainError
+from core.errors import DomainError, field_errors
 from core.permissions import ACTION_ROLES
 
 
@@ -34,7 +34,7 @@ def referral_new(request: PageRequest) -> HttpResponse:
             try:
                 referral_id, replayed = _create_once(request, serializer.validated_data, now)
             except DomainError as exc:
-                errors = {exc.field or forms.NON_FIELD: [exc.message]}
+                errors = field_errors(exc, forms.NON_FIELD)
             else:
                 referral = get_object_or_404(selectors.referrals_visible_to(user), pk=referral_id)
                 if replayed:

@@ -1,23 +1,41 @@
-"""API errors: every one a JSON body naming what was wrong, never a traceback."""
+"""API errors: every one a JSON body naming what was wrong, never a traceback.
+
+Domain errors take their status and body from ``core.errors`` (the one
+mapping, shared with the pages); everything else is DRF's own.
+"""
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import DomainError
+from core.errors import DomainError, as_body, http_status
+
+
+def domain_error(exc: Exception) -> DomainError | None:
+    """``exc`` as a domain error, or None if it is not one.
+
+    A Django ``ValidationError`` from a service (the second vocabulary, on its
+    way out) is read as the domain error it means, so it answers in the same
+    two shapes.
+    """
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            return DomainError(errors=exc.message_dict)
+        return DomainError(" ".join(exc.messages))
+    return None
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, DomainError):
-        return Response(exc.as_dict(), status=exc.status_code)
-    if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+    error = domain_error(exc)
+    if error is not None:
+        return Response(as_body(error), status=http_status(error))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -55,8 +55,7 @@ def _check_user(*, service: Service, role: OnCallRole, user: User) -> None:
         raise DomainError(f"{user.username} is not an active user of {service.name}.", field="user")
     if user.role != needed:
         raise DomainError(
-            f"{user.username} is not a {needed.replace('_', ' ')}, so cannot be on call "
-            f"as {rota_rules.ROLE_LABELS[role]}.",
+            f"{user.username} is not a {needed.in_sentence}, so cannot be on call as {role.label}.",
             field="user",
         )
 
@@ -111,7 +110,7 @@ def shift_create(
     if clash is not None:
         raise DomainError(
             f"This overlaps {clash.user.get_full_name() or clash.user.username}'s "
-            f"{rota_rules.ROLE_LABELS[on_call_role]} shift from {_when(clash.starts_at)} "
+            f"{on_call_role.label} shift from {_when(clash.starts_at)} "
             f"to {_when(clash.ends_at)}. To cover part of a shift, add an override.",
             field="starts_at",
         )
@@ -198,7 +197,7 @@ def coverage_gap_report(*, service: Service, now: datetime) -> str | None:
     for role in OnCallRole:
         if not gaps[role]:
             continue
-        lines += ["", f"{rota_rules.ROLE_LABELS[role]}:"]
+        lines += ["", f"{role.label}:"]
         lines += [
             f"- {_when(start)} to {_when(end)} ({_span(end - start)})" for start, end in gaps[role]
         ]

@@ -28,7 +28,7 @@ from notifications.selectors.policies import policy_steps, step_timings
 from notifications.selectors.rota import on_call_at
 from notifications.services.heartbeat import heartbeat_record
 from notifications.services.schedule import next_escalation_at
-from pathways.codes import ClockStatus
+from pathways.codes import ClockKind, ClockStatus
 from pathways.models import Clock
 from referrals.models import Referral, User
 
@@ -218,7 +218,7 @@ def _deliveries_for(
             # Nobody on call (a rota gap): the service lead is told instead.
             user = referral.service.lead
             subject = f"[Nobody on call] {subject}"
-            body = f"Nobody is on call as {step.recipient.replace('_', ' ')}.\n{body}"
+            body = f"Nobody is on call as {Recipient(step.recipient).label}.\n{body}"
         for channel in step.channels:
             delivery = Delivery(
                 escalation=escalation,
@@ -253,7 +253,7 @@ def message(escalation: Escalation, now: datetime) -> tuple[str, str]:
     referral = clock.referral
     left = clock.due_at - now
     state = f"OVERDUE by {_minutes(-left)}" if left <= timedelta(0) else f"due in {_minutes(left)}"
-    kind = clock.kind.replace("_", " ")
+    kind = ClockKind(clock.kind).in_sentence
     subject = f"{referral.reference}: {kind} clock {state}"
     body = (
         f"MSCC referral {referral.reference}: {referral.category_label}.\n"

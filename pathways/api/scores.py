@@ -11,7 +11,6 @@ full clinical assessment (NG234 1.9.3).
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_field
@@ -26,6 +25,7 @@ from pathways import scoring
 from pathways.codes import ScoreKind
 from pathways.models import ScoreRecord
 from pathways.services import score_record
+from pathways.services.scores import ScoreInvalid
 from referrals import services as referral_services
 from referrals.models import Referral
 from referrals.selectors import referrals_visible_to
@@ -294,7 +294,7 @@ class ReferralScoresView(APIView):
                     user=request.user,
                 )
                 self._record_access(request, "api.score_record.create", referral)
-        except DjangoValidationError as exc:
+        except ScoreInvalid as exc:
             # Component errors belong under "inputs", as the serializer puts them.
-            raise serializers.ValidationError({"inputs": exc.message_dict}) from exc
+            raise serializers.ValidationError({"inputs": exc.errors}) from exc
         return Response(ScoreRecordOutput(record).data, status=status.HTTP_201_CREATED)

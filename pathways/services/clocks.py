@@ -20,7 +20,7 @@ from core.errors import Conflict, DomainError, NotFound
 from pathways import clock_derivation as derivation
 from pathways.codes import ClockStatus, EventKind
 from pathways.models import ClinicalEvent, Clock
-from referrals.codes import TERMINAL_STATUSES, ReferralStatus
+from referrals.codes import TERMINAL_STATUSES, Category, ReferralStatus
 from referrals.models import Referral, User
 
 logger = logging.getLogger(__name__)
@@ -80,11 +80,12 @@ def derivation_inputs(
         events=tuple(derivation.Event(e.pk, e.kind, e.occurred_at) for e in events),
         category_changed_at=referral.category_overridden_at,
         category_reason=(
-            f"Category changed to {referral.category}: {referral.category_override_reason}"
+            f"Category changed to {Category(referral.category).label}: "
+            f"{referral.category_override_reason}"
         ),
         closed_at=referral.status_changed_at if closed else None,
         closed_reason=(
-            f"Referral {referral.status.replace('_', ' ')}: {referral.status_reason}"
+            f"Referral {ReferralStatus(referral.status).in_sentence}: {referral.status_reason}"
             if closed
             else ""
         ),

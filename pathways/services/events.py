@@ -16,14 +16,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from core.errors import Conflict, DomainError
-from pathways.clock_derivation import words
 from pathways.codes import EventKind
 from pathways.models import ClinicalEvent
 from referrals.models import Referral, User
 
 E = EventKind
 
-__all__ = ["event_record", "event_time_checked", "event_withdraw", "referral_locked", "words"]
+__all__ = ["event_record", "event_time_checked", "event_withdraw", "referral_locked"]
 
 
 def referral_locked(referral: Referral) -> Referral:
@@ -85,7 +84,8 @@ def event_withdraw(
         raise DomainError("No such event on this referral.", field="corrects")
     if wrong.kind in (E.ENTERED_IN_ERROR, E.ACKNOWLEDGED):
         raise Conflict(
-            f"An {wrong.kind.replace('_', ' ')} event cannot be withdrawn.", code="not_withdrawable"
+            f"An event '{EventKind(wrong.kind).label}' cannot be withdrawn.",
+            code="not_withdrawable",
         )
     if ClinicalEvent.objects.filter(corrects=wrong).exists():
         raise Conflict("That event was already withdrawn.", code="already_withdrawn")

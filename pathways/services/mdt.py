@@ -64,6 +64,6 @@ def mdt_decision_record(
             kind=event_kind,
             occurred_at=decided_at,
             user=user,
-            details=f"MDT decision: {kind.value.replace('_', ' ')}",
+            details=f"MDT decision: {kind.in_sentence}",
         )
     return record

@@ -10,9 +10,24 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from core.errors import DomainError
 from pathways import scoring
 from pathways.models import ScoreRecord
 from referrals.models import Referral, User
+
+
+class ScoreInvalid(DomainError, ValidationError):
+    """A component is missing, unknown or invalid; ``errors`` names each.
+
+    A ``DomainError`` for the edges; still a Django ``ValidationError`` (with
+    ``message_dict``) for callers written against the service's old error.
+    """
+
+    def __init__(self, *, errors: Mapping[str, str]) -> None:
+        DomainError.__init__(self, errors=errors)
+        message = self.message
+        ValidationError.__init__(self, {name: list(ms) for name, ms in self.errors.items()})
+        self.message = message
 
 
 def score_record(
@@ -20,13 +35,13 @@ def score_record(
 ) -> ScoreRecord:
     """Compute the ``kind`` score from ``inputs`` and store it on ``referral``.
 
-    A missing, unknown or invalid component raises ``ValidationError`` naming
+    A missing, unknown or invalid component raises ``ScoreInvalid`` naming
     it, and nothing is stored: a partial total is never recorded.
     """
     try:
         result = scoring.calculate(kind, inputs)
     except scoring.ScoreInputError as exc:
-        raise ValidationError({name: [problem] for name, problem in exc.errors.items()}) from exc
+        raise ScoreInvalid(errors=exc.errors) from exc
     return ScoreRecord.objects.create(
         referral=referral,
         kind=result.kind.value,

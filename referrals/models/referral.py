@@ -9,7 +9,6 @@ from simple_history.models import HistoricalRecords
 
 from core.labels import choices
 from referrals.codes import (
-    CATEGORY_LABELS,
     CancerStatus,
     Category,
     Haematological,
@@ -150,4 +149,4 @@ class Referral(models.Model):
 
     @property
     def category_label(self) -> str:
-        return CATEGORY_LABELS[Category(self.category)]
+        return Category(self.category).label
