@@ -333,8 +333,8 @@ def load_open_referrals(target: int, numbers: Iterator[str]) -> int:
     from django.utils import timezone
 
     from coordinator.services import referral_create
+    from referrals.inputs import PatientDetails
     from referrals.models import Organisation, Service, User
-    from referrals.services import PatientDetails
 
     user = User.objects.get(username=REFERRER)
     organisation = Organisation.objects.get(code=ORGANISATION)

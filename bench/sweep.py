@@ -360,7 +360,7 @@ def fresh_nhs_numbers() -> Iterator[str]:
 
 
 def patient_details(nhs_number: str) -> Any:
-    from referrals.services import PatientDetails
+    from referrals.inputs import PatientDetails
 
     return PatientDetails(nhs_number=nhs_number, **PATIENT)
 

@@ -5,25 +5,14 @@ re-read under ``select_for_update()``, the transition map checked, a domain
 error raised otherwise. Views, the API, commands and tasks all call these.
 """
 
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from core.errors import DomainError, Forbidden
 from core.roles import Role
+from referrals.inputs import PatientDetails
 from referrals.models import Organisation, Patient, PatientDataAccess, Service, User
-
-
-@dataclass(frozen=True)
-class PatientDetails:
-    nhs_number: str
-    given_name: str
-    family_name: str
-    date_of_birth: date
-    sex: str
-    postcode: str
 
 
 def referral_may_be_made(*, user: User, organisation: Organisation, service: Service) -> None:

@@ -22,9 +22,9 @@ from coordinator.services import referral_create, service_provision
 from core.roles import Role
 from notifications.models import Shift
 from referrals.codes import OrganisationKind
+from referrals.inputs import PatientDetails
 from referrals.models import Alliance, Organisation, Service, User
 from referrals.nhs_number import check_digit
-from referrals.services import PatientDetails
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

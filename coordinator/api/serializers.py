@@ -2,11 +2,9 @@
 fields, unknown codes, naive datetimes and impossible dates are refused with
 the field named; outputs never carry integer keys."""
 
-import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -19,10 +17,11 @@ from core.api.fields import (
     StrictSerializer,
     _codes,
 )
+from core.errors import DomainError
 from notifications.api.escalations import EscalationOutput
 from notifications.selectors.escalations import referral_escalations
 from pathways.codes import ClockKind, ClockStatus
-from referrals import nhs_number, rules
+from referrals import inputs, rules
 from referrals.codes import (
     CancerStatus,
     Category,
@@ -37,8 +36,7 @@ from referrals.codes import (
 from referrals.models import Organisation, Referral, Service
 from referrals.selectors import triage_input_for
 
-_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
-_TEXT_MAX = 5000
+_TEXT_MAX = inputs.TEXT_MAX
 
 
 class PatientInput(StrictSerializer):
@@ -50,24 +48,21 @@ class PatientInput(StrictSerializer):
     postcode = serializers.CharField(max_length=10)
 
     def validate_nhs_number(self, value: str) -> str:
-        problem = nhs_number.problem(value)
-        if problem:
-            raise serializers.ValidationError(problem)
-        return nhs_number.normalise(value)
+        return _checked(inputs.nhs_number_checked, value)
 
     def validate_date_of_birth(self, value: date) -> date:
-        today = timezone.localdate()
-        if value > today:
-            raise serializers.ValidationError("The date of birth cannot be in the future.")
-        if value < date(1900, 1, 1):
-            raise serializers.ValidationError("The date of birth is before 1900: check it.")
-        return value
+        return _checked(inputs.date_of_birth_checked, value, timezone.localdate())
 
     def validate_postcode(self, value: str) -> str:
-        match = _POSTCODE.match(value.strip().upper())
-        if not match:
-            raise serializers.ValidationError("Not a UK postcode (e.g. LS1 4AP).")
-        return f"{match.group(1)} {match.group(2)}"
+        return _checked(inputs.postcode_checked, value)
+
+
+def _checked(check: Any, *args: Any) -> Any:
+    """A rule of ``referrals/inputs.py``, its refusal as this field's error."""
+    try:
+        return check(*args)
+    except DomainError as error:
+        raise serializers.ValidationError(error.message) from None
 
 
 class OrganisationCodeField(serializers.SlugRelatedField):
@@ -134,40 +129,29 @@ class ReferralCreateInput(StrictSerializer):
     def _now(self) -> datetime:
         return self.context.get("now") or timezone.now()
 
-    def _not_future(self, value: datetime | None, what: str) -> datetime | None:
-        """Times may not be in the future. A few minutes of client clock skew
-        (MSCC_FUTURE_SKEW_SECONDS) is read as "now" rather than refused."""
-        if value is None:
-            return None
-        now = self._now()
-        if value > now + timedelta(seconds=settings.MSCC_FUTURE_SKEW_SECONDS):
-            raise serializers.ValidationError(f"The {what} cannot be in the future.")
-        return min(value, now)
-
     def validate_neuro_onset_at(self, value: datetime | None) -> datetime | None:
-        return self._not_future(value, "onset of neurological symptoms")
+        return _checked(
+            _time, value, self._now(), "onset of neurological symptoms", "neuro_onset_at"
+        )
 
     def validate_suspected_at(self, value: datetime | None) -> datetime | None:
-        return self._not_future(value, "time MSCC or spinal metastases were suspected")
+        return _checked(
+            _time,
+            value,
+            self._now(),
+            "time MSCC or spinal metastases were suspected",
+            "suspected_at",
+        )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        errors: dict[str, list[str]] = {}
-        if attrs["cancer_status"] == CancerStatus.CURRENT_OR_PAST and not attrs["primary_tumour"]:
-            errors["primary_tumour"] = [
-                "Give the primary tumour for a current or past cancer ('unknown_primary' if "
-                "not known)."
-            ]
-        onset, suspected = attrs.get("neuro_onset_at"), attrs.get("suspected_at")
-        if onset and suspected and suspected < onset:
-            errors["suspected_at"] = [
-                "Suspicion cannot come before the onset of neurological symptoms."
-            ]
-        dob = attrs["patient"]["date_of_birth"]
-        if onset and timezone.localtime(onset).date() < dob:
-            errors["neuro_onset_at"] = ["The onset cannot be before the date of birth."]
+        errors = inputs.clinical_problems(attrs, attrs["patient"]["date_of_birth"])
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+
+def _time(value: datetime | None, now: datetime, what: str, field: str) -> datetime | None:
+    return inputs.time_checked(value, now, what=what, field=field)
 
 
 class CategoryOverrideInput(StrictSerializer):

@@ -12,9 +12,10 @@ from core.errors import DomainError
 from notifications.selectors import escalation_policy_current
 from pathways.selectors import pathway_version_current
 from referrals import rules
+from referrals.inputs import PatientDetails, referral_input_checked
 from referrals.models import Organisation, Referral, Service, User
 from referrals.selectors import triage_input_for
-from referrals.services import PatientDetails, patient_match_or_create, referral_may_be_made
+from referrals.services import patient_match_or_create, referral_may_be_made
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ def referral_create(
     of Referral other than patient, organisation and service).
     """
     referral_may_be_made(user=user, organisation=organisation, service=service)
+    # The input's rules, for every caller (the API and the page have parsed it;
+    # seed, fixtures and benchmarks have not).
+    patient, clinical = referral_input_checked(patient=patient, clinical=clinical, now=now)
     version = pathway_version_current(service=service)
     if version is None:
         raise DomainError(f"{service.code} has no pathway configured.", field="service")

@@ -14,8 +14,8 @@ from coordinator import forms
 from coordinator.services import referral_create
 from coordinator.views import queue_page as views  # QUEUE_LIMIT is read there
 from notifications.services import heartbeat_record
+from referrals.inputs import PatientDetails
 from referrals.models import Patient, PatientDataAccess, Referral
-from referrals.services import PatientDetails
 from tests.conftest import PASSWORD, hours, next_nhs_number
 
 MSCC_LABEL = "Suspected MSCC (oncological emergency)"

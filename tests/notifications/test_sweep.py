@@ -244,7 +244,7 @@ def test_two_sweeps_at_once_raise_exactly_one_escalation_per_clock_and_step(worl
     """Two sweeps on their own connections over the same 400 due clocks,
     small batches so they interleave: SKIP LOCKED shares the work."""
     from coordinator.services import referral_create
-    from referrals.services import PatientDetails
+    from referrals.inputs import PatientDetails
     from tests.conftest import next_nhs_number
 
     start = timezone.now() - timedelta(hours=1)

@@ -18,8 +18,8 @@ from coordinator.services import referral_create, service_provision
 from core.roles import Role
 from notifications.models import Shift
 from referrals.codes import OrganisationKind
+from referrals.inputs import PatientDetails
 from referrals.models import Alliance, Organisation, Patient, Service, User
-from referrals.services import PatientDetails
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures" / "demo_referrals.json"
 
