@@ -22,7 +22,8 @@ def rows_copy(
         for f in model._meta.concrete_fields
         if not f.primary_key and f.name != parent_field
     ]
-    return bulk_create_with_history(
+    # simple-history is untyped: say what bulk_create_with_history returns.
+    created: list[models.Model] = bulk_create_with_history(
         [
             model(**{parent_field: parent}, **{name: getattr(r, name) for name in copied})
             for r in rows
@@ -30,3 +31,4 @@ def rows_copy(
         model,
         default_user=user,
     )
+    return created

@@ -181,7 +181,7 @@ def publish_errors(steps: Sequence[StepData]) -> Errors:
     return errors
 
 
-WHOM = {
+WHOM: dict[str, str] = {
     Recipient.ON_CALL_COORDINATOR: "the on-call coordinator",
     Recipient.ON_CALL_SENIOR: "the on-call senior clinician",
     Recipient.SERVICE_LEAD: "the service lead",

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 from datetime import datetime
+from uuid import UUID
 
 import httpx
 from django.conf import settings
@@ -20,7 +21,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 
 from notifications.codes import Channel, DeliveryStatus
-from notifications.models import Delivery, DeliveryAttempt
+from notifications.models import Delivery, DeliveryAttempt, Escalation
 
 WEBHOOK_TIMEOUT_SECONDS = 5
 
@@ -29,7 +30,7 @@ class SendFailed(Exception):
     """A transient failure: the task retries with back-off."""
 
 
-def delivery_send(*, delivery_id: object, now: datetime) -> Delivery:
+def delivery_send(*, delivery_id: UUID | str, now: datetime) -> Delivery:
     """Send a pending delivery once. Raises SendFailed while retries remain."""
     with transaction.atomic():
         delivery = (
@@ -82,7 +83,7 @@ def _send(delivery: Delivery) -> None:
 
 
 def webhook_payload(delivery: Delivery) -> bytes:
-    escalation = delivery.escalation
+    escalation = _escalation_of(delivery)
     clock = escalation.clock
     return json.dumps(
         {
@@ -104,8 +105,16 @@ def webhook_signature(secret: str, payload: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
 
 
+def _escalation_of(delivery: Delivery) -> Escalation:
+    # Only a clock's escalation goes to the webhook; a service notice (no
+    # escalation) is in-app and e-mail only.
+    if delivery.escalation is None:
+        raise ValueError("A webhook delivery needs an escalation.")
+    return delivery.escalation
+
+
 def _post_webhook(delivery: Delivery) -> None:
-    service = delivery.escalation.clock.referral.service
+    service = _escalation_of(delivery).clock.referral.service
     payload = webhook_payload(delivery)
     response = httpx.post(
         delivery.address,

@@ -79,11 +79,19 @@ def _sweep_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: Sw
         )
         if not clocks:
             return 0
-        steps = policy_steps({c.referral.escalation_policy_id for c in clocks})
+        steps = policy_steps(
+            {
+                policy_id
+                for c in clocks
+                if (policy_id := c.referral.escalation_policy_id) is not None
+            }
+        )
         raised = _raised_steps(clocks)
         new_escalations: list[Escalation] = []
         for clock in clocks:
-            policy_steps_ = steps.get(clock.referral.escalation_policy_id, [])
+            policy_id = clock.referral.escalation_policy_id
+            # A referral with no policy has no steps: nothing to raise.
+            policy_steps_ = steps.get(policy_id, []) if policy_id is not None else []
             by_id = {s.pk: s for s in policy_steps_}
             timings = step_timings(policy_steps_)
             done = raised.get(clock.pk, frozenset())
@@ -130,11 +138,14 @@ def _repeat_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: S
         deliveries: list[Delivery] = []
         recipients: dict[tuple[object, str, object], User | None] = {}
         for escalation in escalations:
-            if escalation.clock.status != ClockStatus.RUNNING:
-                escalation.next_repeat_at = None  # met or cancelled: stop repeating
+            repeat_every = escalation.step.repeat_every
+            if escalation.clock.status != ClockStatus.RUNNING or repeat_every is None:
+                # Met or cancelled (or, defensively, a step that does not
+                # repeat): stop repeating.
+                escalation.next_repeat_at = None
                 continue
             escalation.round += 1
-            escalation.next_repeat_at = now + escalation.step.repeat_every
+            escalation.next_repeat_at = now + repeat_every
             deliveries += _deliveries_for(
                 [escalation], round_=escalation.round, now=now, recipients=recipients
             )
