@@ -12,6 +12,7 @@ the delivery's id, so the receiving side can drop a repeat.
 import hashlib
 import hmac
 import json
+import time
 from datetime import datetime
 from uuid import UUID
 
@@ -20,10 +21,13 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 
+from core.logs import get_logger
 from notifications.codes import Channel, DeliveryStatus
 from notifications.models import Delivery, DeliveryAttempt, Escalation
 
 WEBHOOK_TIMEOUT_SECONDS = 5
+
+log = get_logger(__name__)
 
 
 class SendFailed(Exception):
@@ -41,12 +45,16 @@ def delivery_send(*, delivery_id: UUID | str, now: datetime) -> Delivery:
             .get(pk=delivery_id)
         )
         if delivery.status != DeliveryStatus.PENDING:
+            log.debug("delivery.skipped", delivery_id=delivery.pk, status=delivery.status)
             return delivery
-        error = ""
+        error = error_type = ""
+        started = time.monotonic()
         try:
             _send(delivery)
         except Exception as exc:  # any failure is recorded, then retried
             error = f"{type(exc).__name__}: {exc}"[:2000]
+            error_type = type(exc).__name__
+        took_ms = round((time.monotonic() - started) * 1000)
         delivery.attempts += 1
         DeliveryAttempt.objects.create(delivery=delivery, at=now, ok=not error, error=error)
         if not error:
@@ -57,6 +65,28 @@ def delivery_send(*, delivery_id: UUID | str, now: datetime) -> Delivery:
             if delivery.attempts >= settings.MSCC_DELIVERY_MAX_ATTEMPTS:
                 delivery.status = DeliveryStatus.FAILED
         delivery.save(update_fields=["status", "sent_at", "attempts", "last_error"])
+    # Logged once the attempt is recorded. The error's type only: its text may quote an
+    # address or a gateway's reply, and the row keeps it for the coordinator.
+    if not error:
+        outcome = "sent"
+    elif delivery.status == DeliveryStatus.PENDING:
+        outcome = "retry"
+    else:
+        outcome = "failed"  # out of attempts: the coordinator pages show it
+    escalation = delivery.escalation
+    (log.info if outcome == "sent" else log.warning)(
+        "delivery.attempt",
+        delivery_id=delivery.pk,
+        escalation_id=escalation.pk if escalation else None,
+        clock_id=escalation.clock_id if escalation else None,
+        reference=escalation.clock.referral.reference if escalation else None,
+        channel=delivery.channel,
+        round=delivery.round,
+        attempt=delivery.attempts,
+        outcome=outcome,
+        error_type=error_type or None,
+        took_ms=took_ms,
+    )
     if error and delivery.status == DeliveryStatus.PENDING:
         raise SendFailed(error)
     return delivery

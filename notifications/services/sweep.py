@@ -14,13 +14,16 @@ re-enqueues deliveries still pending after a while (their task was lost,
 e.g. the broker was down when they were raised).
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 
+from core.logs import get_logger
 from notifications import escalation_rules
 from notifications.codes import Channel, DeliveryStatus, OnCallRole, Recipient
 from notifications.models import Delivery, Escalation, EscalationStep
@@ -34,9 +37,12 @@ from referrals.models import Referral, User
 # A pending delivery older than this has lost its task: enqueue it again.
 REQUEUE_AFTER = timedelta(minutes=2)
 
+log = get_logger(__name__)
+
 
 @dataclass
 class SweepResult:
+    clocks: int = 0  # due clocks taken
     escalations: list[Escalation] = field(default_factory=list)
     deliveries: int = 0
     repeats: int = 0
@@ -54,6 +60,7 @@ Enqueue = Callable[[list[str]], None]
 
 def sweep(*, now: datetime, enqueue: Enqueue, batch_size: int = 500) -> SweepResult:
     """One sweep as of ``now``; ``enqueue`` takes delivery ids after commit."""
+    started = time.monotonic()
     result = SweepResult()
     while True:
         taken = _sweep_batch(now=now, enqueue=enqueue, batch_size=batch_size, result=result)
@@ -65,6 +72,15 @@ def sweep(*, now: datetime, enqueue: Enqueue, batch_size: int = 500) -> SweepRes
             break
     result.requeued = _requeue_lost(now=now, enqueue=enqueue)
     heartbeat_record(name="sweep", at=now)
+    log.info(
+        "sweep.finished",
+        clocks=result.clocks,
+        escalations=len(result.escalations),
+        deliveries=result.deliveries,
+        repeats=result.repeats,
+        requeued=result.requeued,
+        took_ms=round((time.monotonic() - started) * 1000),
+    )
     return result
 
 
@@ -118,6 +134,8 @@ def _sweep_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: Sw
         Clock.objects.bulk_update(clocks, ["next_escalation_at"])
         deliveries = _deliveries_for(new_escalations, round_=0, now=now)
         _commit_and_enqueue(deliveries, enqueue)
+        transaction.on_commit(partial(_log_raised, new_escalations))
+        result.clocks += len(clocks)
         result.escalations += new_escalations
         result.deliveries += len(deliveries)
         return len(clocks)
@@ -154,6 +172,22 @@ def _repeat_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: S
         _commit_and_enqueue(deliveries, enqueue)
         result.deliveries += len(deliveries)
         return len(escalations)
+
+
+def _log_raised(escalations: list[Escalation]) -> None:
+    """One record per escalation raised, once it is committed: references
+    and ids, so a deadline's escalations can be followed through the logs."""
+    for escalation in escalations:
+        clock = escalation.clock
+        log.info(
+            "escalation.raised",
+            escalation_id=escalation.pk,
+            clock_id=clock.pk,
+            clock_kind=clock.kind,
+            reference=clock.referral.reference,
+            step_id=escalation.step_id,
+            fire_at=escalation.fire_at,
+        )
 
 
 def _requeue_lost(*, now: datetime, enqueue: Enqueue) -> int:
