@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -133,8 +132,7 @@ def _sweep_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: Sw
         Escalation.objects.bulk_create(new_escalations)
         Clock.objects.bulk_update(clocks, ["next_escalation_at"])
         deliveries = _deliveries_for(new_escalations, round_=0, now=now)
-        _commit_and_enqueue(deliveries, enqueue)
-        transaction.on_commit(partial(_log_raised, new_escalations))
+        _commit_and_enqueue(deliveries, enqueue, raised=new_escalations)
         result.clocks += len(clocks)
         result.escalations += new_escalations
         result.deliveries += len(deliveries)
@@ -203,12 +201,21 @@ def _requeue_lost(*, now: datetime, enqueue: Enqueue) -> int:
     return len(ids)
 
 
-def _commit_and_enqueue(deliveries: list[Delivery], enqueue: Enqueue) -> None:
+def _commit_and_enqueue(
+    deliveries: list[Delivery], enqueue: Enqueue, *, raised: list[Escalation] | None = None
+) -> None:
     Delivery.objects.bulk_create(deliveries)
     ids = [str(d.pk) for d in deliveries if d.status == DeliveryStatus.PENDING]
-    if ids:
-        # Only after commit: no task for a row that was rolled back.
-        transaction.on_commit(lambda: enqueue(ids))
+    if not ids and not raised:
+        return
+
+    def after_commit() -> None:
+        # Only after commit: no log line nor task for a row that was rolled back.
+        _log_raised(raised or [])
+        if ids:
+            enqueue(ids)
+
+    transaction.on_commit(after_commit)
 
 
 def _raised_steps(clocks: list[Clock]) -> dict[object, frozenset[int]]:
