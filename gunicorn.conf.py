@@ -10,6 +10,10 @@ workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2
 worker_class = "sync"
 timeout = 30
 accesslog = "-"
+# The path without its query string, and no referrer: a query may carry an NHS
+# number (GET /api/v1/referrals/?nhs_number=...), and logs carry ids only.
+# Method, path, status, bytes and milliseconds.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
 
 def post_worker_init(worker: object) -> None:

@@ -30,7 +30,7 @@ from referrals.models import Referral, User
 from referrals.selectors import referrals_visible_to, triage_input_for
 
 
-def _clocks_by_due() -> Prefetch:
+def _clocks_by_due() -> "Prefetch[Any]":
     return Prefetch("clocks", queryset=Clock.objects.order_by("due_at"))
 
 

@@ -36,7 +36,7 @@ def _is_draft(obj: Any) -> bool:
     return obj is not None and obj.published_at is None
 
 
-class ServiceScopedAdmin(admin.ModelAdmin):
+class ServiceScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """A superuser sees every service's rows, a service admin their own
     service's, anyone else nothing; another service's row is "not found".
     Read-only unless a subclass says otherwise."""
@@ -45,7 +45,7 @@ class ServiceScopedAdmin(admin.ModelAdmin):
     service_lookup = "service"
 
     def service_id_of(self, obj: Any) -> int:
-        return obj.service_id
+        return int(obj.service_id)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)
@@ -82,7 +82,8 @@ class ServiceScopedAdmin(admin.ModelAdmin):
         return False
 
 
-class HistoryReadOnlyAdmin(SimpleHistoryAdmin):
+# simple-history is untyped, so its admin is Any to mypy.
+class HistoryReadOnlyAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
     """History can be read but never reverted: a revert would write a row
     behind the services' back (and could even "unpublish" a version)."""
 
@@ -94,10 +95,13 @@ class HistoryReadOnlyAdmin(SimpleHistoryAdmin):
     ) -> HttpResponse:
         if request.method == "POST":
             raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        response: HttpResponse = super().history_form_view(
+            request, object_id, version_id, extra_context
+        )
+        return response
 
 
-class DraftRowsInline(admin.TabularInline):
+class DraftRowsInline(admin.TabularInline):  # type: ignore[type-arg]
     """A configuration's rows: editable on a draft of the admin's own
     service, read-only once published."""
 
@@ -238,7 +242,9 @@ class VersionedConfigurationAdmin(VersionedAdminActions, ServiceScopedAdmin, His
             .order_by("-number")
             .values("number")[:1]
         )
-        return super().get_queryset(request).annotate(newest_published=Subquery(newest_published))
+        queryset: QuerySet[Any] = super().get_queryset(request)
+        annotated: QuerySet[Any] = queryset.annotate(newest_published=Subquery(newest_published))
+        return annotated
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if _is_draft(obj):
@@ -285,11 +291,11 @@ class VersionedConfigurationAdmin(VersionedAdminActions, ServiceScopedAdmin, His
     @admin.action(
         description="Start a new draft from this %(verbose_name)s", permissions=["change"]
     )
-    def start_draft(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+    def start_draft(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
         return self.start_draft_for(request, queryset)
 
     @admin.action(
         description="Publish (it applies to new referrals from then on)", permissions=["change"]
     )
-    def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def publish(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         self.publish_each(request, queryset)

@@ -20,7 +20,7 @@ publish validates exactly what goes live).
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import models, transaction
 from django.db.models import Max
@@ -71,7 +71,8 @@ def rows_copy(
         for f in model._meta.concrete_fields
         if not f.primary_key and f.name != parent_field
     ]
-    return bulk_create_with_history(
+    # simple-history is untyped: say what bulk_create_with_history returns.
+    created: list[models.Model] = bulk_create_with_history(
         [
             model(**{parent_field: parent}, **{name: getattr(r, name) for name in copied})
             for r in rows
@@ -79,6 +80,7 @@ def rows_copy(
         model,
         default_user=user,
     )
+    return created
 
 
 class VersionedConfiguration(models.Model):
@@ -138,11 +140,14 @@ def is_configurer(user: Any) -> bool:
     )
 
 
+ConfigT = TypeVar("ConfigT", bound="VersionedConfiguration")
+
+
 @dataclass(frozen=True)
-class Versioning:
+class Versioning(Generic[ConfigT]):
     """The shared services, for one concrete configuration and its rows."""
 
-    model: type[VersionedConfiguration]
+    model: type[ConfigT]
     rows_model: type[models.Model]
     parent_field: str  # the rows' foreign key to the configuration
     rows_order: tuple[str, ...]  # the order rows are copied and checked in
@@ -161,15 +166,15 @@ class Versioning:
             )
 
     def lock_service(self, service_id: int) -> Any:
-        service_model = self.model._meta.get_field("service").related_model
-        return service_model.objects.select_for_update().get(pk=service_id)  # type: ignore[union-attr]
+        service_model: Any = self.model._meta.get_field("service").related_model
+        return service_model.objects.select_for_update().get(pk=service_id)
 
-    def lock_draft(self, pk: int, user: Any) -> Any:
+    def lock_draft(self, pk: int, user: Any) -> ConfigT:
         """The configuration, locked, if ``user`` may configure it and it is
         still a draft."""
         # No select_related here: FOR UPDATE would lock the joined service row
         # as well, outside the service-then-configuration order.
-        obj = self.model.objects.select_for_update().get(pk=pk)  # type: ignore[attr-defined]
+        obj = self.model._default_manager.select_for_update().get(pk=pk)
         self.require_may_configure(user, obj.service_id)
         if obj.published_at is not None:
             raise Conflict(
@@ -181,15 +186,15 @@ class Versioning:
         return obj
 
     def rows_of(self, obj: VersionedConfiguration) -> models.QuerySet[Any]:
-        return self.rows_model.objects.filter(  # type: ignore[attr-defined]
-            **{self.parent_field: obj}
-        ).order_by(*self.rows_order)
+        return self.rows_model._default_manager.filter(**{self.parent_field: obj}).order_by(
+            *self.rows_order
+        )
 
     # --- writes -------------------------------------------------------------------
 
     def create_first(
         self, *, service: Any, user: Any, note: str, rows: Iterable[models.Model]
-    ) -> Any:
+    ) -> ConfigT:
         """Version 1 of a service's configuration, published, with ``rows``
         (unsaved, their parent set here)."""
         with transaction.atomic():
@@ -210,12 +215,12 @@ class Versioning:
             bulk_create_with_history(rows, self.rows_model, default_user=user)
             return obj
 
-    def draft_create(self, *, source: VersionedConfiguration, user: Any, note: str = "") -> Any:
+    def draft_create(self, *, source: VersionedConfiguration, user: Any, note: str = "") -> ConfigT:
         """A new draft, numbered after the service's newest, holding a copy of
         every row of ``source``. Refused while the service already has a draft."""
         with transaction.atomic():
-            self.require_may_configure(user, source.service_id)  # type: ignore[attr-defined]
-            service = self.lock_service(source.service_id)  # type: ignore[attr-defined]
+            self.require_may_configure(user, source.service_id)
+            service = self.lock_service(source.service_id)
             siblings = self.model.objects.filter(service=service)  # type: ignore[attr-defined]
             open_draft = siblings.filter(published_at__isnull=True).first()
             if open_draft is not None:
@@ -243,12 +248,12 @@ class Versioning:
             )
             return draft
 
-    def note_update(self, *, obj: VersionedConfiguration, user: Any, note: str) -> Any:
+    def note_update(self, *, obj: VersionedConfiguration, user: Any, note: str) -> ConfigT:
         """Change a draft's note (what changed and why)."""
         with transaction.atomic():
             draft = self.lock_draft(obj.pk, user)
             draft.note = note
-            draft._history_user = user
+            draft._history_user = user  # type: ignore[attr-defined]
             draft.save(update_fields=["note"])
             return draft
 
@@ -259,13 +264,13 @@ class Versioning:
         user: Any,
         now: datetime,
         errors_of: Callable[[Any], Errors],
-    ) -> Any:
+    ) -> ConfigT:
         """Check the whole draft with ``errors_of(locked draft)`` and publish
         it: from ``now`` it is what new referrals start on. Referrals already
         started keep theirs."""
         with transaction.atomic():
-            self.require_may_configure(user, obj.service_id)  # type: ignore[attr-defined]
-            self.lock_service(obj.service_id)  # type: ignore[attr-defined]
+            self.require_may_configure(user, obj.service_id)
+            self.lock_service(obj.service_id)
             draft = self.lock_draft(obj.pk, user)
             errors = errors_of(draft)
             if errors:
@@ -278,6 +283,6 @@ class Versioning:
                 raise Conflict(f"A newer {self.noun} than v{draft.number} is already published.")
             draft.published_at = now
             draft.published_by = user
-            draft._history_user = user
+            draft._history_user = user  # type: ignore[attr-defined]
             draft.save(update_fields=["published_at", "published_by"])
             return draft

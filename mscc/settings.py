@@ -258,9 +258,22 @@ MSCC_DELIVERY_MAX_BACKOFF_SECONDS = env.int("MSCC_DELIVERY_MAX_BACKOFF_SECONDS",
 # Seconds of client clock skew tolerated on times that must not be in the future.
 MSCC_FUTURE_SKEW_SECONDS = env.int("MSCC_FUTURE_SKEW_SECONDS", default=300)
 
+# --- Logging -----------------------------------------------------------------
+# One JSON object a line on stderr (core/logs.py), carrying ids, references and
+# durations, never a patient's identifiers. LOG_LEVEL: DEBUG, INFO, WARNING...
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "formatters": {"json": {"()": "core.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's records reach the root's JSON handler; without this its own
+        # DEBUG-only console handler would print each of them a second time.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+    },
 }
+# Workers keep the JSON handler above: by default Celery replaces the root
+# logger's handlers with its own plain-text one.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -132,11 +132,11 @@ def segments(covers: Sequence[Cover], *, start: datetime, end: datetime) -> list
     # Nothing changes between two consecutive cut points, so the cover in
     # effect at a piece's start holds for the whole piece.
     for piece_start, piece_end in pairwise(cuts):
-        cover = winner(covers, piece_start)
-        if result and result[-1].cover == cover:
-            result[-1] = Segment(result[-1].starts_at, piece_end, cover)
+        in_effect = winner(covers, piece_start)
+        if result and result[-1].cover == in_effect:
+            result[-1] = Segment(result[-1].starts_at, piece_end, in_effect)
         else:
-            result.append(Segment(piece_start, piece_end, cover))
+            result.append(Segment(piece_start, piece_end, in_effect))
     return result
 
 

@@ -3,17 +3,21 @@ JSON, late acknowledgement (a lost worker's task is redelivered), retries
 with capped back-off for transient failures only."""
 
 import socket
+import time
 
 from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
+from core.logs import get_logger
 from notifications.services import heartbeat_record
 from notifications.services.delivery import SendFailed, delivery_send
 from notifications.services.notices import coverage_gap_notices
 from notifications.services.sweep import sweep
 from referrals.models import Service
+
+log = get_logger(__name__)
 
 
 @shared_task(name="notifications.tasks.heartbeat", acks_late=True, ignore_result=True)
@@ -25,6 +29,9 @@ def heartbeat() -> None:
 def enqueue_deliveries(delivery_ids: list[str]) -> None:
     for delivery_id in delivery_ids:
         deliver.delay(delivery_id)
+    if delivery_ids:
+        # The count only: each delivery's own attempt record carries its id.
+        log.info("deliveries.enqueued", count=len(delivery_ids))
 
 
 @shared_task(
@@ -56,6 +63,13 @@ def deliver(self, delivery_id: str) -> None:  # type: ignore[no-untyped-def]
         # A failed send, or a transient database error (lock wait, dropped
         # connection): try again later; the row says whether it was sent.
         backoff = min(2 ** (self.request.retries + 1), settings.MSCC_DELIVERY_MAX_BACKOFF_SECONDS)
+        log.warning(
+            "delivery.retry_scheduled",
+            delivery_id=delivery_id,
+            task_retries=self.request.retries,
+            countdown_s=backoff,
+            error_type=type(exc).__name__,
+        )
         raise self.retry(exc=exc, countdown=backoff) from exc
 
 
@@ -68,8 +82,17 @@ def deliver(self, delivery_id: str) -> None:  # type: ignore[no-untyped-def]
 )
 def coverage_gaps() -> int:
     """Tell each service's admins of the next 14 days' rota gaps (daily)."""
+    started = time.monotonic()
     now = timezone.now()
-    return sum(
+    services = list(Service.objects.all())
+    notices = sum(
         coverage_gap_notices(service=service, now=now, enqueue=enqueue_deliveries)
-        for service in Service.objects.all()
+        for service in services
     )
+    log.info(
+        "coverage_gaps.finished",
+        services=len(services),
+        notices=notices,
+        took_ms=round((time.monotonic() - started) * 1000),
+    )
+    return notices

@@ -7,6 +7,7 @@ Each is stored by pathways; then the clocks are recomputed from what stands
 import logging
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 
@@ -119,7 +120,7 @@ def referral_event_record(
 
 @transaction.atomic
 def referral_event_withdraw(
-    *, referral: Referral, event_id: object, reason: str, user: User, now: datetime
+    *, referral: Referral, event_id: UUID | str, reason: str, user: User, now: datetime
 ) -> ClinicalEvent:
     """Withdraw an event recorded by mistake; the clocks become what the
     events that still stand imply (a clock the mistake stopped runs again,
@@ -171,7 +172,7 @@ def referral_mdt_record(
 
 @transaction.atomic
 def referral_clock_not_appropriate(
-    *, referral: Referral, clock_id: object, reason: str, user: User, now: datetime
+    *, referral: Referral, clock_id: UUID | str, reason: str, user: User, now: datetime
 ) -> Clock:
     """Take a clock out of the standard, with the reason; a running clock
     ends at the marking, so nobody is escalated about it."""

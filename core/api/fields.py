@@ -3,16 +3,17 @@ closed code lists. The errors they raise name the field."""
 
 import re
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from rest_framework import serializers
 
 
-def _codes(enum: type) -> list[str]:
+def _codes(enum: type[Enum]) -> list[str]:
     return [m.value for m in enum]
 
 
-class StrictSerializer(serializers.Serializer):
+class StrictSerializer(serializers.Serializer[Any]):
     """Refuses fields it does not know, naming them: a misspelt field must not
     be silently dropped from a clinical referral."""
 
@@ -39,7 +40,7 @@ class AwareDateTimeField(serializers.DateTimeField):
 class CodeField(serializers.ChoiceField):
     default_error_messages = {"invalid_choice": "Unknown code {input!r}; expected one of: {codes}."}
 
-    def __init__(self, enum: type, **kwargs: Any) -> None:
+    def __init__(self, enum: type[Enum], **kwargs: Any) -> None:
         self._codes_text = ", ".join(_codes(enum))
         super().__init__(choices=_codes(enum), **kwargs)
 
@@ -52,7 +53,7 @@ class CodeField(serializers.ChoiceField):
 
 
 class CodeListField(serializers.ListField):
-    def __init__(self, enum: type, **kwargs: Any) -> None:
+    def __init__(self, enum: type[Enum], **kwargs: Any) -> None:
         super().__init__(
             child=CodeField(enum), allow_empty=True, required=False, default=list, **kwargs
         )

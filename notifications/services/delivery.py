@@ -12,24 +12,29 @@ the delivery's id, so the receiving side can drop a repeat.
 import hashlib
 import hmac
 import json
+import time
 from datetime import datetime
+from uuid import UUID
 
 import httpx
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 
+from core.logs import get_logger
 from notifications.codes import Channel, DeliveryStatus
-from notifications.models import Delivery, DeliveryAttempt
+from notifications.models import Delivery, DeliveryAttempt, Escalation
 
 WEBHOOK_TIMEOUT_SECONDS = 5
+
+log = get_logger(__name__)
 
 
 class SendFailed(Exception):
     """A transient failure: the task retries with back-off."""
 
 
-def delivery_send(*, delivery_id: object, now: datetime) -> Delivery:
+def delivery_send(*, delivery_id: UUID | str, now: datetime) -> Delivery:
     """Send a pending delivery once. Raises SendFailed while retries remain."""
     with transaction.atomic():
         delivery = (
@@ -40,12 +45,16 @@ def delivery_send(*, delivery_id: object, now: datetime) -> Delivery:
             .get(pk=delivery_id)
         )
         if delivery.status != DeliveryStatus.PENDING:
+            log.debug("delivery.skipped", delivery_id=delivery.pk, status=delivery.status)
             return delivery
-        error = ""
+        error = error_type = ""
+        started = time.monotonic()
         try:
             _send(delivery)
         except Exception as exc:  # any failure is recorded, then retried
             error = f"{type(exc).__name__}: {exc}"[:2000]
+            error_type = type(exc).__name__
+        took_ms = round((time.monotonic() - started) * 1000)
         delivery.attempts += 1
         DeliveryAttempt.objects.create(delivery=delivery, at=now, ok=not error, error=error)
         if not error:
@@ -56,6 +65,28 @@ def delivery_send(*, delivery_id: object, now: datetime) -> Delivery:
             if delivery.attempts >= settings.MSCC_DELIVERY_MAX_ATTEMPTS:
                 delivery.status = DeliveryStatus.FAILED
         delivery.save(update_fields=["status", "sent_at", "attempts", "last_error"])
+    # Logged once the attempt is recorded. The error's type only: its text may quote an
+    # address or a gateway's reply, and the row keeps it for the coordinator.
+    if not error:
+        outcome = "sent"
+    elif delivery.status == DeliveryStatus.PENDING:
+        outcome = "retry"
+    else:
+        outcome = "failed"  # out of attempts: the coordinator pages show it
+    escalation = delivery.escalation
+    (log.info if outcome == "sent" else log.warning)(
+        "delivery.attempt",
+        delivery_id=delivery.pk,
+        escalation_id=escalation.pk if escalation else None,
+        clock_id=escalation.clock_id if escalation else None,
+        reference=escalation.clock.referral.reference if escalation else None,
+        channel=delivery.channel,
+        round=delivery.round,
+        attempt=delivery.attempts,
+        outcome=outcome,
+        error_type=error_type or None,
+        took_ms=took_ms,
+    )
     if error and delivery.status == DeliveryStatus.PENDING:
         raise SendFailed(error)
     return delivery
@@ -82,7 +113,7 @@ def _send(delivery: Delivery) -> None:
 
 
 def webhook_payload(delivery: Delivery) -> bytes:
-    escalation = delivery.escalation
+    escalation = _escalation_of(delivery)
     clock = escalation.clock
     return json.dumps(
         {
@@ -104,8 +135,16 @@ def webhook_signature(secret: str, payload: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
 
 
+def _escalation_of(delivery: Delivery) -> Escalation:
+    # Only a clock's escalation goes to the webhook; a service notice (no
+    # escalation) is in-app and e-mail only.
+    if delivery.escalation is None:
+        raise ValueError("A webhook delivery needs an escalation.")
+    return delivery.escalation
+
+
 def _post_webhook(delivery: Delivery) -> None:
-    service = delivery.escalation.clock.referral.service
+    service = _escalation_of(delivery).clock.referral.service
     payload = webhook_payload(delivery)
     response = httpx.post(
         delivery.address,

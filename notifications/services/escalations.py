@@ -2,6 +2,7 @@
 in-app notification marks it read."""
 
 from datetime import datetime
+from uuid import UUID
 
 from django.db import transaction
 
@@ -12,9 +13,11 @@ from referrals.models import User
 
 
 @transaction.atomic
-def escalation_acknowledge(*, escalation_id: object, user: User, now: datetime) -> Escalation:
+def escalation_acknowledge(*, escalation_id: UUID | str, user: User, now: datetime) -> Escalation:
     """Someone has taken the escalation on: no more repeats. Only clinicians
     of the escalation's own service may (another service's is not found)."""
+    if user.service_id is None:
+        raise NotFound("No such escalation in your service.")
     escalation = (
         Escalation.objects.select_for_update(of=("self",))
         .select_related("clock__referral", "acknowledged_by")
@@ -34,7 +37,7 @@ def escalation_acknowledge(*, escalation_id: object, user: User, now: datetime) 
     return escalation
 
 
-def notification_mark_read(*, delivery_id: object, user: User, now: datetime) -> Delivery:
+def notification_mark_read(*, delivery_id: UUID | str, user: User, now: datetime) -> Delivery:
     delivery = Delivery.objects.filter(
         pk=delivery_id, recipient=user, channel=Channel.IN_APP
     ).first()

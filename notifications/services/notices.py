@@ -6,11 +6,14 @@ from datetime import datetime
 
 from django.db import transaction
 
+from core.logs import get_logger
 from core.roles import Role
 from notifications.codes import Channel
 from notifications.models import Delivery
 from notifications.services.rota import coverage_gap_report
 from referrals.models import Service, User
+
+log = get_logger(__name__)
 
 
 def coverage_gap_notices(
@@ -20,6 +23,7 @@ def coverage_gap_notices(
     service's admins; at most one of each a day (the key carries the date)."""
     report = coverage_gap_report(service=service, now=now)
     if report is None:
+        log.debug("coverage_gap.none", service_id=service.pk)
         return 0
     day = now.date().isoformat()
     admins = User.objects.filter(service=service, role=Role.SERVICE_ADMIN, is_active=True)
@@ -49,4 +53,14 @@ def coverage_gap_notices(
         ids = [str(d.pk) for d in new]
         if ids:
             transaction.on_commit(lambda: enqueue(ids))
+    # The report's text stays in the rows; the log says who was told, by id.
+    log.info(
+        "coverage_gap.notices",
+        service_id=service.pk,
+        service_code=service.code,
+        admins=len({d.recipient_key for d in deliveries}),
+        notices=len(ids),
+        already_sent=len(deliveries) - len(new),
+        delivery_ids=ids,
+    )
     return len(ids)

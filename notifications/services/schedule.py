@@ -43,7 +43,8 @@ def clocks_schedule(clocks: Iterable[Clock]) -> None:
     ).values_list("clock_id", "step_id"):
         raised.setdefault(clock_id, set()).add(step_id)
     for clock in clocks:
-        timings = step_timings(steps.get(clock.referral.escalation_policy_id, []))
+        policy_id = clock.referral.escalation_policy_id
+        timings = step_timings(steps.get(policy_id, []) if policy_id is not None else [])
         clock.next_escalation_at = next_escalation_at(
             clock, timings, frozenset(raised.get(clock.pk, ()))
         )

@@ -14,6 +14,7 @@ re-enqueues deliveries still pending after a while (their task was lost,
 e.g. the broker was down when they were raised).
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
+from core.logs import get_logger
 from notifications import escalation_rules
 from notifications.codes import Channel, DeliveryStatus, OnCallRole, Recipient
 from notifications.models import Delivery, Escalation, EscalationStep
@@ -35,9 +37,12 @@ from referrals.models import Referral, User
 # A pending delivery older than this has lost its task: enqueue it again.
 REQUEUE_AFTER = timedelta(minutes=2)
 
+log = get_logger(__name__)
+
 
 @dataclass
 class SweepResult:
+    clocks: int = 0  # due clocks taken
     escalations: list[Escalation] = field(default_factory=list)
     deliveries: int = 0
     repeats: int = 0
@@ -55,6 +60,7 @@ Enqueue = Callable[[list[str]], None]
 
 def sweep(*, now: datetime, enqueue: Enqueue, batch_size: int = 500) -> SweepResult:
     """One sweep as of ``now``; ``enqueue`` takes delivery ids after commit."""
+    started = time.monotonic()
     result = SweepResult()
     while True:
         taken = _sweep_batch(now=now, enqueue=enqueue, batch_size=batch_size, result=result)
@@ -66,6 +72,15 @@ def sweep(*, now: datetime, enqueue: Enqueue, batch_size: int = 500) -> SweepRes
             break
     result.requeued = _requeue_lost(now=now, enqueue=enqueue)
     heartbeat_record(name="sweep", at=now)
+    log.info(
+        "sweep.finished",
+        clocks=result.clocks,
+        escalations=len(result.escalations),
+        deliveries=result.deliveries,
+        repeats=result.repeats,
+        requeued=result.requeued,
+        took_ms=round((time.monotonic() - started) * 1000),
+    )
     return result
 
 
@@ -80,11 +95,19 @@ def _sweep_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: Sw
         )
         if not clocks:
             return 0
-        steps = policy_steps({c.referral.escalation_policy_id for c in clocks})
+        steps = policy_steps(
+            {
+                policy_id
+                for c in clocks
+                if (policy_id := c.referral.escalation_policy_id) is not None
+            }
+        )
         raised = _raised_steps(clocks)
         new_escalations: list[Escalation] = []
         for clock in clocks:
-            policy_steps_ = steps.get(clock.referral.escalation_policy_id, [])
+            policy_id = clock.referral.escalation_policy_id
+            # A referral with no policy has no steps: nothing to raise.
+            policy_steps_ = steps.get(policy_id, []) if policy_id is not None else []
             by_id = {s.pk: s for s in policy_steps_}
             timings = step_timings(policy_steps_)
             done = raised.get(clock.pk, frozenset())
@@ -108,7 +131,8 @@ def _sweep_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: Sw
         Escalation.objects.bulk_create(new_escalations)
         Clock.objects.bulk_update(clocks, ["next_escalation_at"])
         deliveries = _deliveries_for(new_escalations, round_=0, now=now)
-        _commit_and_enqueue(deliveries, enqueue)
+        _commit_and_enqueue(deliveries, enqueue, raised=new_escalations)
+        result.clocks += len(clocks)
         result.escalations += new_escalations
         result.deliveries += len(deliveries)
         return len(clocks)
@@ -129,11 +153,14 @@ def _repeat_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: S
         deliveries: list[Delivery] = []
         recipients: dict[tuple[object, str, object], User | None] = {}
         for escalation in escalations:
-            if escalation.clock.status != ClockStatus.RUNNING:
-                escalation.next_repeat_at = None  # met or cancelled: stop repeating
+            repeat_every = escalation.step.repeat_every
+            if escalation.clock.status != ClockStatus.RUNNING or repeat_every is None:
+                # Met or cancelled (or, defensively, a step that does not
+                # repeat): stop repeating.
+                escalation.next_repeat_at = None
                 continue
             escalation.round += 1
-            escalation.next_repeat_at = now + escalation.step.repeat_every
+            escalation.next_repeat_at = now + repeat_every
             deliveries += _deliveries_for(
                 [escalation], round_=escalation.round, now=now, recipients=recipients
             )
@@ -142,6 +169,22 @@ def _repeat_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: S
         _commit_and_enqueue(deliveries, enqueue)
         result.deliveries += len(deliveries)
         return len(escalations)
+
+
+def _log_raised(escalations: list[Escalation]) -> None:
+    """One record per escalation raised, once it is committed: references
+    and ids, so a deadline's escalations can be followed through the logs."""
+    for escalation in escalations:
+        clock = escalation.clock
+        log.info(
+            "escalation.raised",
+            escalation_id=escalation.pk,
+            clock_id=clock.pk,
+            clock_kind=clock.kind,
+            reference=clock.referral.reference,
+            step_id=escalation.step_id,
+            fire_at=escalation.fire_at,
+        )
 
 
 def _requeue_lost(*, now: datetime, enqueue: Enqueue) -> int:
@@ -157,12 +200,21 @@ def _requeue_lost(*, now: datetime, enqueue: Enqueue) -> int:
     return len(ids)
 
 
-def _commit_and_enqueue(deliveries: list[Delivery], enqueue: Enqueue) -> None:
+def _commit_and_enqueue(
+    deliveries: list[Delivery], enqueue: Enqueue, *, raised: list[Escalation] | None = None
+) -> None:
     Delivery.objects.bulk_create(deliveries)
     ids = [str(d.pk) for d in deliveries if d.status == DeliveryStatus.PENDING]
-    if ids:
-        # Only after commit: no task for a row that was rolled back.
-        transaction.on_commit(lambda: enqueue(ids))
+    if not ids and not raised:
+        return
+
+    def after_commit() -> None:
+        # Only after commit: no log line nor task for a row that was rolled back.
+        _log_raised(raised or [])
+        if ids:
+            enqueue(ids)
+
+    transaction.on_commit(after_commit)
 
 
 def _raised_steps(clocks: list[Clock]) -> dict[object, frozenset[int]]:

@@ -13,6 +13,7 @@ workflow calls with the clocks this returns.
 
 import logging
 from datetime import datetime
+from uuid import UUID
 
 from django.db import transaction
 
@@ -130,8 +131,8 @@ def clocks_recompute(*, referral: Referral, user: User | None, now: datetime) ->
                 void=True,
             )
     for item in sorted(derived, key=lambda d: d.status == ClockStatus.RUNNING):
-        clock = by_key.get(item.key)
-        values = {
+        existing = by_key.get(item.key)
+        values: dict[str, object] = {
             "definition_id": item.definition.id,
             "kind": item.kind,
             "target": item.definition.target,
@@ -145,13 +146,13 @@ def clocks_recompute(*, referral: Referral, user: User | None, now: datetime) ->
             "stopped_by_event_id": item.stopped_by_event,
             "void": False,
         }
-        if clock is None:
-            clock = Clock(referral=referral, **values)
-            clock._history_user = user  # type: ignore[attr-defined]
-            clock.save()
-            changed.append(clock)
+        if existing is None:
+            created = Clock(referral=referral, **values)
+            created._history_user = user  # type: ignore[attr-defined]
+            created.save()
+            changed.append(created)
         else:
-            _set(clock, user, changed, **values)
+            _set(existing, user, changed, **values)
     if changed:
         logger.info(
             "clocks.recomputed",
@@ -185,7 +186,7 @@ def _void_reason(clock: Clock, events: list[ClinicalEvent]) -> str:
 
 @transaction.atomic
 def clock_mark_not_appropriate(
-    *, referral: Referral, clock_id: object, reason: str, user: User, now: datetime
+    *, referral: Referral, clock_id: UUID | str, reason: str, user: User, now: datetime
 ) -> Clock:
     """The standard does not apply to this person (declined, too unwell...):
     out of the QS56 denominator, with the reason. The marking is an input of

@@ -12,6 +12,7 @@ The referral's status is not written here: the coordinator's workflow owns it
 """
 
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.conf import settings
 
@@ -71,7 +72,7 @@ def event_record(
 
 
 def event_withdraw(
-    *, referral: Referral, event_id: object, reason: str, user: User, now: datetime
+    *, referral: Referral, event_id: UUID | str, reason: str, user: User, now: datetime
 ) -> tuple[ClinicalEvent, ClinicalEvent]:
     """Withdraw an event recorded by mistake: store an ``entered_in_error``
     event naming it. Nothing is deleted. Returns (the correction, the

@@ -16,7 +16,9 @@ from pathways.models import ScoreRecord
 from referrals.models import Referral, User
 
 
-class ScoreInvalid(DomainError, ValidationError):
+# Both kinds at once: an existing caller catches it as a Django ValidationError;
+# the two bases declare ``code`` and ``message`` differently, and DomainError's win.
+class ScoreInvalid(DomainError, ValidationError):  # type: ignore[misc]
     """A component is missing, unknown or invalid; ``errors`` names each.
 
     A ``DomainError`` for the edges; still a Django ``ValidationError`` (with
