@@ -4,7 +4,6 @@ Each is stored by pathways; then the clocks are recomputed from what stands
 (never patched event by event), and the escalations follow the clocks.
 """
 
-import logging
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,6 +13,7 @@ from django.db import transaction
 from coordinator.services.clocks import referral_clocks_follow
 from coordinator.services.status import referral_acknowledge, status_set
 from core.errors import Conflict, DomainError
+from core.logs import get_logger
 from pathways.codes import EventKind
 from pathways.models import ClinicalEvent, Clock, MdtDecision
 from pathways.services import (
@@ -28,7 +28,7 @@ from referrals.codes import TERMINAL_STATUSES, ReferralStatus
 from referrals.models import Referral, User
 from referrals.transitions import transition_problem
 
-logger = logging.getLogger(__name__)
+log = get_logger(__name__)
 E = EventKind
 
 # Events with their own steps (they change more than clocks).
@@ -106,14 +106,12 @@ def referral_event_record(
             reason=details or "Died.",
         )
     referral_clocks_follow(referral=referral, user=user, now=now)
-    logger.info(
+    log.info(
         "event.recorded",
-        extra={
-            "reference": referral.reference,
-            "referral_id": str(referral.pk),
-            "event_id": str(event.pk),
-            "kind": kind,
-        },
+        reference=referral.reference,
+        referral_id=str(referral.pk),
+        event_id=str(event.pk),
+        kind=kind,
     )
     return event
 
@@ -147,13 +145,11 @@ def referral_event_withdraw(
             reason=f"Reopened: died was entered in error. {reason.strip()}",
         )
     referral_clocks_follow(referral=referral, user=user, now=now)
-    logger.info(
+    log.info(
         "event.withdrawn",
-        extra={
-            "reference": referral.reference,
-            "referral_id": str(referral.pk),
-            "event_id": str(event_id),
-        },
+        reference=referral.reference,
+        referral_id=str(referral.pk),
+        event_id=str(event_id),
     )
     return correction
 

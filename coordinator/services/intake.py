@@ -1,6 +1,5 @@
 """Intake: a referral taken, triaged by NG234 box 1, its first clocks started."""
 
-import logging
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +8,7 @@ from django.db import transaction
 from coordinator.services.clocks import referral_clocks_follow
 from coordinator.services.provision import service_provision
 from core.errors import DomainError
+from core.logs import get_logger
 from notifications.selectors import escalation_policy_current
 from pathways.selectors import pathway_version_current
 from referrals import rules
@@ -17,7 +17,7 @@ from referrals.models import Organisation, Referral, Service, User
 from referrals.selectors import triage_input_for
 from referrals.services import patient_match_or_create, referral_may_be_made
 
-logger = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @transaction.atomic
@@ -68,14 +68,12 @@ def referral_create(
     referral._history_user = user  # type: ignore[attr-defined]
     referral.save()
     referral_clocks_follow(referral=referral, user=user, now=now)
-    logger.info(
+    log.info(
         "referral.created",
-        extra={
-            "reference": referral.reference,
-            "referral_id": str(referral.pk),
-            "category": referral.category,
-            "service": service.code,
-        },
+        reference=referral.reference,
+        referral_id=str(referral.pk),
+        category=referral.category,
+        service=service.code,
     )
     return referral
 

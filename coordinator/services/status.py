@@ -5,13 +5,13 @@ under ``select_for_update()``, the transition map (referrals/transitions.py)
 checked, a domain error raised otherwise, and the clocks recomputed after.
 """
 
-import logging
 from datetime import datetime
 
 from django.db import transaction
 
 from coordinator.services.clocks import referral_clocks_follow
 from core.errors import Conflict, DomainError
+from core.logs import get_logger
 from pathways.codes import EventKind
 from pathways.models import ClinicalEvent
 from pathways.services import event_record, event_time_checked, event_withdraw, referral_locked
@@ -19,7 +19,7 @@ from referrals.codes import TERMINAL_STATUSES, Category, ReferralStatus
 from referrals.models import Referral, User
 from referrals.transitions import missing_fields, reopen_problem, transition_problem
 
-logger = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def status_set(
@@ -38,9 +38,8 @@ def status_set(
     referral.save(
         update_fields=["status", "status_changed_at", "status_reason", "status_before_close"]
     )
-    logger.info(
-        "referral.status",
-        extra={"reference": referral.reference, "referral_id": str(referral.pk), "status": status},
+    log.info(
+        "referral.status", reference=referral.reference, referral_id=str(referral.pk), status=status
     )
 
 

@@ -11,20 +11,20 @@ writer, notifications (notifications/services/schedule.py), which the
 workflow calls with the clocks this returns.
 """
 
-import logging
 from datetime import datetime
 from uuid import UUID
 
 from django.db import transaction
 
 from core.errors import Conflict, DomainError, NotFound
+from core.logs import get_logger
 from pathways import clock_derivation as derivation
 from pathways.codes import ClockStatus, EventKind
 from pathways.models import ClinicalEvent, Clock
 from referrals.codes import TERMINAL_STATUSES, Category, ReferralStatus
 from referrals.models import Referral, User
 
-logger = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # The fields a recompute may change on a clock row.
 _DERIVED_FIELDS = (
@@ -154,13 +154,11 @@ def clocks_recompute(*, referral: Referral, user: User | None, now: datetime) ->
         else:
             _set(existing, user, changed, **values)
     if changed:
-        logger.info(
+        log.info(
             "clocks.recomputed",
-            extra={
-                "reference": referral.reference,
-                "referral_id": str(referral.pk),
-                "changed": [str(c.pk) for c in changed],
-            },
+            reference=referral.reference,
+            referral_id=str(referral.pk),
+            changed=[str(c.pk) for c in changed],
         )
     return changed
 

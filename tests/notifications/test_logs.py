@@ -13,8 +13,8 @@ from core.logs import WITHHELD, JsonFormatter, get_logger
 from notifications.models import Delivery
 from notifications.services.delivery import delivery_send
 from pathways.models import Clock
+from referrals.inputs import PatientDetails
 from referrals.nhs_number import check_digit
-from referrals.services import PatientDetails
 from tests.notifications.conftest import run
 
 
@@ -160,3 +160,61 @@ def test_the_helper_logs_an_event_with_fields_and_withholds_identifiers(caplog):
 def test_settings_send_the_root_logger_through_the_json_formatter():
     formatters = [type(h.formatter) for h in logging.getLogger().handlers]
     assert JsonFormatter in formatters
+
+
+def test_intake_events_and_status_log_ids_and_no_patient_identifiers(on_call, caplog):
+    from coordinator.services import referral_event_add, referral_status_change
+
+    caplog.set_level(logging.DEBUG)
+    start = timezone.now() - timedelta(hours=2)
+    referral = referral_create(
+        user=on_call.referrer,
+        now=start,
+        organisation=on_call.gp,
+        service=on_call.service,
+        patient=PatientDetails(
+            nhs_number=NHS_NUMBER,
+            given_name=GIVEN,
+            family_name=FAMILY,
+            date_of_birth=BIRTH,
+            sex="male",
+            postcode=POSTCODE,
+        ),
+        clinical={
+            "cancer_status": "current_or_past",
+            "primary_tumour": "breast",
+            "neuro_features": ["limb_weakness"],
+        },
+    )
+    now = timezone.now()
+    mri = referral_event_add(
+        referral=referral,
+        user=on_call.coordinator,
+        now=now,
+        kind="mri_performed",
+        occurred_at=now - timedelta(minutes=30),
+    )
+    referral_event_add(
+        referral=referral,
+        user=on_call.coordinator,
+        now=now,
+        kind="entered_in_error",
+        occurred_at=now,
+        details=f"Not {GIVEN} {FAMILY}'s scan",  # free text is never logged
+        corrects=mri.pk,
+    )
+    referral_status_change(
+        referral=referral, user=on_call.coordinator, now=now, status="withdrawn", reason="x"
+    )
+
+    (created,) = events(caplog, "referral.created")
+    assert (created["reference"], created["referral_id"]) == (referral.reference, str(referral.pk))
+    assert created["category"] == "suspected_mscc"
+    (recorded,) = events(caplog, "event.recorded")
+    assert (recorded["event_id"], recorded["kind"]) == (str(mri.pk), "mri_performed")
+    assert events(caplog, "event.withdrawn")[0]["event_id"] == str(mri.pk)
+    assert events(caplog, "clocks.recomputed")
+    assert events(caplog, "referral.status")[-1]["status"] == "withdrawn"
+    written = "\n".join(lines(caplog))
+    for identifier in IDENTIFIERS:
+        assert identifier.lower() not in written.lower(), identifier
