@@ -17,12 +17,11 @@ from rest_framework.views import APIView
 from coordinator import selectors, services
 from coordinator.api import idempotency
 from coordinator.api.serializers import (
-    CategoryOverrideInput,
     ReferralCreatedOutput,
-    ReferralCreateInput,
     ReferralDetailOutput,
     ReferralSummaryOutput,
 )
+from coordinator.inputs import CategoryOverrideInput, ReferralCreateInput
 from core.api.pagination import Pagination
 from core.api.parsers import StrictJSONParser
 from core.permissions import RolePermission

@@ -14,46 +14,8 @@ from rest_framework.response import Response
 from coordinator import services
 from coordinator.api.serializers import ReferralDetailOutput
 from coordinator.api.views import ReferralActionView
+from coordinator.inputs import EventInput, MdtInput, NotAppropriateInput, StatusInput
 from coordinator.services import referral_clock_not_appropriate, referral_mdt_record
-from core.api.fields import AwareDateTimeField, CodeField, StrictSerializer
-from pathways.codes import EventKind, MdtDecisionKind
-from referrals.codes import ReferralStatus
-
-_TEXT_MAX = 5000
-
-
-class EventInput(StrictSerializer):
-    kind = CodeField(EventKind)
-    occurred_at = AwareDateTimeField(required=False, allow_null=True, default=None)
-    details = serializers.CharField(
-        max_length=_TEXT_MAX, required=False, allow_blank=True, default=""
-    )
-    # For kind "entered_in_error": the id of the event withdrawn.
-    corrects = serializers.UUIDField(required=False, allow_null=True, default=None)
-
-
-class StatusInput(StrictSerializer):
-    status = CodeField(ReferralStatus)
-    reason = serializers.CharField(
-        max_length=_TEXT_MAX, required=False, allow_blank=True, default=""
-    )
-    redirected_to = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
-    )
-    occurred_at = AwareDateTimeField(required=False, allow_null=True, default=None)
-
-
-class MdtInput(StrictSerializer):
-    decided_at = AwareDateTimeField()
-    participants = serializers.CharField(max_length=_TEXT_MAX)
-    decision = CodeField(MdtDecisionKind)
-    reasons = serializers.CharField(max_length=_TEXT_MAX)
-    care_plan = serializers.CharField(max_length=_TEXT_MAX)
-    high_risk_of_side_effects = serializers.BooleanField(required=False, default=False)
-
-
-class NotAppropriateInput(StrictSerializer):
-    reason = serializers.CharField(max_length=_TEXT_MAX)
 
 
 def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:

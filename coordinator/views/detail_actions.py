@@ -14,8 +14,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from coordinator import forms, services
-from coordinator.api.serializers import CategoryOverrideInput
-from coordinator.api.workflow import EventInput, MdtInput, NotAppropriateInput, StatusInput
+from coordinator.inputs import (
+    CategoryOverrideInput,
+    EventInput,
+    MdtInput,
+    NotAppropriateInput,
+    StatusInput,
+)
 from coordinator.views.common import PageRequest, _scoped_referral, page
 from coordinator.views.detail import LIVE_PANELS, _act, _detail, _fragments
 from coordinator.views.detail_context import Submitted, band_label

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from coordinator import forms, idempotency, selectors, services
-from coordinator.api.serializers import ReferralCreateInput
+from coordinator.inputs import ReferralCreateInput
 from coordinator.views.common import PageRequest, page
 from core.errors import DomainError, field_errors
 from core.permissions import ACTION_ROLES
