@@ -62,6 +62,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     pytest.skip(reason)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every worker, browser and hypothesis test is ``slow``, marked in its
+    file; this adds the mark to one that forgot it, so a developer's
+    ``-m "not slow"`` never starts a worker or a browser. CI deselects nothing."""
+    for item in items:
+        function = getattr(item, "function", None)
+        if (
+            item.get_closest_marker("worker")
+            or item.get_closest_marker("browser")
+            or getattr(function, "is_hypothesis_test", False)
+        ) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2's deliberate slowness is for real passwords, not test users.
