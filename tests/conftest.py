@@ -237,8 +237,11 @@ def referral_body(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_referral(world: World) -> Callable[..., Any]:
-    """Create a referral through the service layer (not HTTP)."""
+def make_referral(referrer: User, service: Service) -> Callable[..., Any]:
+    """Make referrals through the service layer (not HTTP): by default from
+    ``referrer`` at GP-A1 to A-MSCC (``world.referrer``, ``world.gp``,
+    ``world.service`` in a test that also asks for ``world``)."""
+    default_service = service
 
     def make(
         *,
@@ -249,10 +252,10 @@ def make_referral(world: World) -> Callable[..., Any]:
         **clinical: Any,
     ) -> Any:
         return ReferralFactory(
-            user=user or world.referrer,
+            user=user or referrer,
             now=now or timezone.now(),
-            organisation=organisation or world.gp,
-            service=service or world.service,
+            organisation=organisation or referrer.organisation,
+            service=service or default_service,
             **clinical,
         )
 

@@ -61,7 +61,7 @@ def test_breached_exactly_when_the_elapsed_time_reaches_the_target(start, target
     delivered=st.integers(min_value=0, max_value=48 * 60),
 )
 def test_recording_order_does_not_change_the_radiotherapy_clock(
-    world, make_referral, decided, delivered
+    coordinator, make_referral, decided, delivered
 ):
     """rt_decision and rt_delivered, minutes ago, recorded in both orders."""
     now = timezone.now()
@@ -75,7 +75,7 @@ def test_recording_order_does_not_change_the_radiotherapy_clock(
         for kind in order:
             referral_event_add(
                 referral=referral,
-                user=world.coordinator,
+                user=coordinator,
                 now=now,
                 kind=kind,
                 occurred_at=times[kind],

@@ -236,7 +236,7 @@ def test_start_a_new_draft_from_a_version(world, admin_client):
     assert world.service.pathway_versions.count() == 2
 
 
-def test_a_draft_is_edited_inline(world, admin_client, draft):
+def test_a_draft_is_edited_inline(service_admin, admin_client, draft):
     page = admin_client.get(change_url(draft))
     assert page.context["has_change_permission"] is True
     assert f'name="{PREFIX}-0-target"' in page.content.decode()
@@ -277,11 +277,11 @@ def test_a_draft_is_edited_inline(world, admin_client, draft):
     assert not draft.clock_definitions.filter(kind="radiotherapy").exists()
 
     # Every write kept history with the admin who made it.
-    assert mri_mscc.history.latest().history_user == world.admin
-    assert added.history.get().history_user == world.admin
-    assert draft.history.latest().history_user == world.admin
+    assert mri_mscc.history.latest().history_user == service_admin
+    assert added.history.get().history_user == service_admin
+    assert draft.history.latest().history_user == service_admin
     deleted = ClockDefinition.history.filter(id=radiotherapy.pk).latest()
-    assert (deleted.history_type, deleted.history_user) == ("-", world.admin)
+    assert (deleted.history_type, deleted.history_user) == ("-", service_admin)
 
 
 @pytest.mark.parametrize(
@@ -313,7 +313,7 @@ def test_the_admin_form_refuses_a_broken_clock_and_names_the_field(
     assert definition.target == hours(24)
 
 
-def test_a_longer_target_is_accepted_with_a_justification_and_flagged(world, admin_client, draft):
+def test_a_longer_target_is_accepted_with_a_justification_and_flagged(admin_client, draft):
     definition = mri(draft)
     posted = draft_post(
         draft,
@@ -362,7 +362,9 @@ def test_two_clocks_of_a_kind_for_one_category_are_refused(admin_client, draft):
     assert draft.clock_definitions.count() == before
 
 
-def test_publish_makes_the_draft_current(world, admin_client, draft, make_referral):
+def test_publish_makes_the_draft_current(
+    service, service_admin, admin_client, draft, make_referral
+):
     before = make_referral()
     definition = mri(draft)
     admin_client.post(
@@ -372,10 +374,10 @@ def test_publish_makes_the_draft_current(world, admin_client, draft, make_referr
     response = admin_client.post(CHANGELIST, {"action": "publish", "_selected_action": [draft.pk]})
     assert response.status_code == 302
     draft.refresh_from_db()
-    assert draft.published_by == world.admin
+    assert draft.published_by == service_admin
     assert draft.published_at is not None
-    assert pathway_version_current(service=world.service) == draft
-    assert draft.history.latest().history_user == world.admin
+    assert pathway_version_current(service=service) == draft
+    assert draft.history.latest().history_user == service_admin
     assert any("Published" in m for m in texts(response))
 
     # Now frozen: the admin refuses to edit it.
@@ -410,11 +412,11 @@ def test_publishing_a_published_version_is_refused(world, admin_client):
 # --- a new service gets NG234's defaults ---------------------------------------
 
 
-def test_a_service_created_in_the_admin_gets_the_ng234_defaults(world):
+def test_a_service_created_in_the_admin_gets_the_ng234_defaults(alliance):
     root = User.objects.create_superuser(username="root", password="x")
     response = signed_in(root).post(
         reverse("admin:referrals_service_add"),
-        {"code": "C-MSCC", "name": "C MSCC", "alliance": world.alliance.pk},
+        {"code": "C-MSCC", "name": "C MSCC", "alliance": alliance.pk},
     )
     assert response.status_code == 302
     service = Service.objects.get(code="C-MSCC")
@@ -427,6 +429,6 @@ def test_a_service_created_in_the_admin_gets_the_ng234_defaults(world):
     # Saving it again does not add a second default version.
     signed_in(root).post(
         reverse("admin:referrals_service_change", args=[service.pk]),
-        {"code": "C-MSCC", "name": "C MSCC renamed", "alliance": world.alliance.pk},
+        {"code": "C-MSCC", "name": "C MSCC renamed", "alliance": alliance.pk},
     )
     assert service.pathway_versions.count() == 1
