@@ -20,7 +20,9 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from notifications.models import EscalationPolicy
 from notifications.selectors import escalation_policy_current
+from pathways.models import PathwayVersion
 from pathways.selectors import pathway_version_current
 from referrals.codes import OrganisationKind
 from referrals.models import Alliance, Organisation, Referral, Service, User
@@ -107,6 +109,18 @@ def service(alliance: Alliance) -> Service:
 
 
 @pytest.fixture
+def pathway(service: Service) -> PathwayVersion:
+    """A-MSCC's current pathway version (NG234's default, version 1)."""
+    return pathway_version_current(service=service)
+
+
+@pytest.fixture
+def escalation_policy(service: Service) -> EscalationPolicy:
+    """A-MSCC's current escalation policy (the default)."""
+    return escalation_policy_current(service=service)
+
+
+@pytest.fixture
 def organisation(alliance: Alliance) -> Organisation:
     """GP-A1, a GP practice referring to A-MSCC (``referral_body``'s defaults)."""
     return OrganisationFactory(code="GP-A1", name="GP-A1", alliance=alliance)
@@ -164,8 +178,8 @@ class World:
             code="WARD-A", name="WARD-A", kind=OrganisationKind.WARD, alliance=self.alliance
         )
         self.other_gp = OrganisationFactory(code="GP-B", name="GP-B", alliance=self.other_alliance)
-        self.pathway = pathway_version_current(service=self.service)
-        self.policy = escalation_policy_current(service=self.service)
+        self.pathway: PathwayVersion = fixture("pathway")
+        self.policy: EscalationPolicy = fixture("escalation_policy")
         self.other_pathway = pathway_version_current(service=self.other_service)
 
         self.referrer: User = fixture("referrer")

@@ -170,20 +170,22 @@ def test_an_mdt_decision_needs_its_record(senior_clinician, api, referral, missi
     assert MdtDecision.objects.count() == 0
 
 
-def test_a_referral_keeps_the_pathway_version_it_started_on(world, api, make_referral):
+def test_a_referral_keeps_the_pathway_version_it_started_on(
+    service, pathway, coordinator, api, make_referral
+):
     before = make_referral()
     # The service publishes version 2 with a 12-hour stability target.
-    v2 = PathwayVersion.objects.create(service=world.service, number=2, published_at=timezone.now())
-    for definition in world.pathway.clock_definitions.all():
+    v2 = PathwayVersion.objects.create(service=service, number=2, published_at=timezone.now())
+    for definition in pathway.clock_definitions.all():
         definition.pk = None
         definition.version = v2
         if definition.kind == "stability_advice":
             definition.target = timedelta(hours=12)
         definition.save()
     after = make_referral()
-    assert (before.pathway_version, after.pathway_version) == (world.pathway, v2)
+    assert (before.pathway_version, after.pathway_version) == (pathway, v2)
     for referral, hours in ((before, 24), (after, 12)):
-        response = api(world.coordinator).post(
+        response = api(coordinator).post(
             f"/api/v1/referrals/{referral.pk}/events/",
             {"kind": "immobilisation_started"},
             format="json",
@@ -191,9 +193,7 @@ def test_a_referral_keeps_the_pathway_version_it_started_on(world, api, make_ref
         clock = next(c for c in response.json()["clocks"] if c["kind"] == "stability_advice")
         assert clock["target_hours"] == hours
     # Editing a definition later changes no clock already started.
-    ClockDefinition.objects.filter(version=world.pathway, kind="mri").update(
-        target=timedelta(hours=2)
-    )
+    ClockDefinition.objects.filter(version=pathway, kind="mri").update(target=timedelta(hours=2))
     mri = Clock.objects.get(referral=before, kind="mri")
     assert mri.due_at - mri.started_at == timedelta(hours=24)
 

@@ -11,7 +11,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.duration import duration_string
 
-from core.roles import Role
 from pathways.codes import ClockKind
 from pathways.defaults import NG234_DEFAULT_CLOCKS
 from pathways.models import ClockDefinition, PathwayVersion
@@ -20,6 +19,7 @@ from pathways.services import pathway_version_draft_create
 from referrals.codes import Category
 from referrals.models import Service, User
 from tests.conftest import hours
+from tests.factories import ServiceAdminFactory
 
 MSCC = Category.SUSPECTED_MSCC.value
 METS = Category.SUSPECTED_SPINAL_METASTASES.value
@@ -45,24 +45,20 @@ def signed_in(user: User) -> Client:
 
 
 @pytest.fixture
-def admin_client(world) -> Client:
+def admin_client(service_admin) -> Client:
     """World A's service admin, signed in to the Django admin."""
-    return signed_in(staff(world.admin))
+    return signed_in(staff(service_admin))
 
 
 @pytest.fixture
 def other_admin(world) -> User:
     """B-MSCC's service admin, also staff."""
-    return staff(
-        User.objects.create_user(
-            username="admin-b", role=Role.SERVICE_ADMIN, service=world.other_service
-        )
-    )
+    return staff(ServiceAdminFactory(username="admin-b", service=world.other_service))
 
 
 @pytest.fixture
-def draft(world) -> PathwayVersion:
-    return pathway_version_draft_create(version=world.pathway, user=world.admin)
+def draft(pathway, service_admin) -> PathwayVersion:
+    return pathway_version_draft_create(version=pathway, user=service_admin)
 
 
 def mri(version: PathwayVersion, category: str = MSCC) -> ClockDefinition:
@@ -187,8 +183,8 @@ def test_a_superuser_sees_every_service(world, draft):
 # --- published versions are read-only ----------------------------------------
 
 
-def test_the_admin_refuses_to_edit_a_published_version(world, admin_client):
-    v1 = world.pathway
+def test_the_admin_refuses_to_edit_a_published_version(pathway, admin_client):
+    v1 = pathway
     definition = mri(v1)
 
     page = admin_client.get(change_url(v1))
@@ -205,35 +201,35 @@ def test_the_admin_refuses_to_edit_a_published_version(world, admin_client):
     assert v1.note == "NG234 defaults"
 
 
-def test_history_can_be_read_but_not_reverted(world, admin_client, draft):
+def test_history_can_be_read_but_not_reverted(pathway, admin_client, draft):
     record = draft.history.earliest()
     url = reverse(
         "admin:pathways_pathwayversion_simple_history", args=[draft.pk, record.history_id]
     )
     assert admin_client.get(url).status_code == 200
     assert admin_client.post(url, {"note": "reverted"}).status_code == 403
-    history = reverse("admin:pathways_pathwayversion_history", args=[world.pathway.pk])
+    history = reverse("admin:pathways_pathwayversion_history", args=[pathway.pk])
     assert admin_client.get(history).status_code == 200
 
 
 # --- drafts: start, edit, publish --------------------------------------------
 
 
-def test_start_a_new_draft_from_a_version(world, admin_client):
+def test_start_a_new_draft_from_a_version(service, pathway, service_admin, admin_client):
     response = admin_client.post(
-        CHANGELIST, {"action": "start_draft", "_selected_action": [world.pathway.pk]}
+        CHANGELIST, {"action": "start_draft", "_selected_action": [pathway.pk]}
     )
-    draft = world.service.pathway_versions.get(number=2)
+    draft = service.pathway_versions.get(number=2)
     assert response.status_code == 302
     assert response["Location"] == change_url(draft)
     assert draft.published_at is None
-    assert draft.created_by == world.admin
+    assert draft.created_by == service_admin
     assert draft.clock_definitions.count() == len(NG234_DEFAULT_CLOCKS)
-    assert draft.history.earliest().history_user == world.admin
+    assert draft.history.earliest().history_user == service_admin
 
     # A second draft is refused while this one is open.
     admin_client.post(CHANGELIST, {"action": "start_draft", "_selected_action": [draft.pk]})
-    assert world.service.pathway_versions.count() == 2
+    assert service.pathway_versions.count() == 2
 
 
 def test_a_draft_is_edited_inline(service_admin, admin_client, draft):
@@ -389,7 +385,7 @@ def test_publish_makes_the_draft_current(
     assert make_referral().clocks.get(kind="mri").target == hours(12)
 
 
-def test_publish_refuses_an_incomplete_draft_and_says_why(world, admin_client, draft):
+def test_publish_refuses_an_incomplete_draft_and_says_why(service, pathway, admin_client, draft):
     mets_mri = mri(draft, METS)
     posted = draft_post(draft, delete=frozenset({mets_mri.pk}))
     assert admin_client.post(change_url(draft), posted).status_code == 302
@@ -397,14 +393,14 @@ def test_publish_refuses_an_incomplete_draft_and_says_why(world, admin_client, d
     response = admin_client.post(CHANGELIST, {"action": "publish", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
     assert draft.published_at is None
-    assert pathway_version_current(service=world.service) == world.pathway
+    assert pathway_version_current(service=service) == pathway
     [message] = [m for m in texts(response) if "was not published" in m]
     assert METS in message
 
 
-def test_publishing_a_published_version_is_refused(world, admin_client):
+def test_publishing_a_published_version_is_refused(pathway, admin_client):
     response = admin_client.post(
-        CHANGELIST, {"action": "publish", "_selected_action": [world.pathway.pk]}
+        CHANGELIST, {"action": "publish", "_selected_action": [pathway.pk]}
     )
     assert any("already published" in m for m in texts(response))
 

@@ -10,7 +10,6 @@ import pytest
 from django.db import connection
 
 from core.errors import Conflict, Forbidden
-from core.roles import Role
 from pathways import definition_rules
 from pathways.codes import ClockKind
 from pathways.defaults import NG234_DEFAULT_CLOCKS
@@ -30,6 +29,7 @@ from pathways.services.versions import definition_data
 from referrals.codes import Category
 from referrals.models import User
 from tests.conftest import hours
+from tests.factories import ServiceAdminFactory
 
 MSCC = Category.SUSPECTED_MSCC.value
 METS = Category.SUSPECTED_SPINAL_METASTASES.value
@@ -178,13 +178,13 @@ def test_publish_errors_name_the_clock_and_its_field():
 # --- drafts -----------------------------------------------------------------
 
 
-def test_a_draft_copies_every_definition_of_its_version(world):
-    draft = pathway_version_draft_create(version=world.pathway, user=world.admin)
+def test_a_draft_copies_every_definition_of_its_version(service, pathway, service_admin):
+    draft = pathway_version_draft_create(version=pathway, user=service_admin)
 
     assert draft.number == 2
-    assert draft.service == world.service
+    assert draft.service == service
     assert draft.published_at is None
-    assert draft.created_by == world.admin
+    assert draft.created_by == service_admin
 
     def contents(version: PathwayVersion) -> list[dict[str, Any]]:
         return list(
@@ -198,51 +198,49 @@ def test_a_draft_copies_every_definition_of_its_version(world):
         )
 
     assert len(contents(draft)) == len(NG234_DEFAULT_CLOCKS)
-    assert contents(draft) == contents(world.pathway)
+    assert contents(draft) == contents(pathway)
     # Copies, not the same rows.
     assert not set(draft.clock_definitions.values_list("id", flat=True)) & set(
-        world.pathway.clock_definitions.values_list("id", flat=True)
+        pathway.clock_definitions.values_list("id", flat=True)
     )
     # A draft applies to nobody yet.
-    assert pathway_version_current(service=world.service) == world.pathway
+    assert pathway_version_current(service=service) == pathway
 
 
-def test_a_service_has_one_draft_at_a_time(world):
-    pathway_version_draft_create(version=world.pathway, user=world.admin)
+def test_a_service_has_one_draft_at_a_time(service, pathway, service_admin):
+    pathway_version_draft_create(version=pathway, user=service_admin)
     with pytest.raises(Conflict, match="already has a draft"):
-        pathway_version_draft_create(version=world.pathway, user=world.admin)
-    assert world.service.pathway_versions.count() == 2
+        pathway_version_draft_create(version=pathway, user=service_admin)
+    assert service.pathway_versions.count() == 2
 
 
-def test_the_next_draft_is_numbered_after_the_newest_version(world, now):
-    v2 = pathway_version_draft_create(version=world.pathway, user=world.admin)
-    pathway_version_publish(version=v2, user=world.admin, now=now)
+def test_the_next_draft_is_numbered_after_the_newest_version(service, pathway, service_admin, now):
+    v2 = pathway_version_draft_create(version=pathway, user=service_admin)
+    pathway_version_publish(version=v2, user=service_admin, now=now)
     # Starting again from v1 (going back to the defaults) makes v3, not a second v2.
-    v3 = pathway_version_draft_create(version=world.pathway, user=world.admin)
+    v3 = pathway_version_draft_create(version=pathway, user=service_admin)
     assert v3.number == 3
-    pathway_version_publish(version=v3, user=world.admin, now=now)
-    assert pathway_version_current(service=world.service) == v3
+    pathway_version_publish(version=v3, user=service_admin, now=now)
+    assert pathway_version_current(service=service) == v3
 
 
 @pytest.fixture
-def other_admin(world) -> User:
-    """The service admin of B-MSCC."""
-    return User.objects.create_user(
-        username="admin-b", role=Role.SERVICE_ADMIN, service=world.other_service
-    )
+def other_admin(db) -> User:
+    """The service admin of another service (in an alliance of its own)."""
+    return ServiceAdminFactory(username="admin-b")
 
 
-def test_only_an_admin_of_the_service_may_draft_or_publish(world, other_admin, now):
-    for user in (other_admin, world.coordinator, world.senior, world.lead):
+def test_only_an_admin_of_the_service_may_draft_or_publish(
+    pathway, coordinator, senior_clinician, alliance_lead, service_admin, other_admin, now
+):
+    for user in (other_admin, coordinator, senior_clinician, alliance_lead):
         with pytest.raises(Forbidden):
-            pathway_version_draft_create(version=world.pathway, user=user)
-    draft = pathway_version_draft_create(version=world.pathway, user=world.admin)
+            pathway_version_draft_create(version=pathway, user=user)
+    draft = pathway_version_draft_create(version=pathway, user=service_admin)
     with pytest.raises(Forbidden):
         pathway_version_publish(version=draft, user=other_admin, now=now)
     with pytest.raises(Forbidden):
-        clock_definition_update(
-            definition=mri_definition(draft), user=world.coordinator, data=MRI_MSCC
-        )
+        clock_definition_update(definition=mri_definition(draft), user=coordinator, data=MRI_MSCC)
 
 
 def test_a_superuser_may_configure_any_service(world, now):
@@ -255,16 +253,16 @@ def test_a_superuser_may_configure_any_service(world, now):
 # --- editing a draft, and never a published version -------------------------
 
 
-def test_a_draft_is_edited_through_the_services(world):
-    draft = pathway_version_draft_create(version=world.pathway, user=world.admin)
+def test_a_draft_is_edited_through_the_services(pathway, service_admin):
+    draft = pathway_version_draft_create(version=pathway, user=service_admin)
     mri = mri_definition(draft)
 
     clock_definition_update(
-        definition=mri, user=world.admin, data=replace(MRI_MSCC, target=hours(12))
+        definition=mri, user=service_admin, data=replace(MRI_MSCC, target=hours(12))
     )
     added = clock_definition_create(
         version=draft,
-        user=world.admin,
+        user=service_admin,
         data=DefinitionData(
             kind="dexamethasone",
             categories=[MSCC],
@@ -278,10 +276,10 @@ def test_a_draft_is_edited_through_the_services(world):
     stability = draft.clock_definitions.get(kind="stability_advice")
     clock_definition_update(
         definition=stability,
-        user=world.admin,
+        user=service_admin,
         data=replace(definition_data(stability), warning_fractions=[0.75, 0.5, 0.1]),
     )
-    pathway_version_update(version=draft, user=world.admin, note="MRI within 12 h locally")
+    pathway_version_update(version=draft, user=service_admin, note="MRI within 12 h locally")
 
     mri.refresh_from_db()
     assert mri.target == hours(12)
@@ -295,16 +293,16 @@ def test_a_draft_is_edited_through_the_services(world):
     draft.refresh_from_db()
     assert draft.note == "MRI within 12 h locally"
     # The original is untouched.
-    assert mri_definition(world.pathway).target == hours(24)
+    assert mri_definition(pathway).target == hours(24)
 
 
-def test_a_draft_refuses_a_broken_definition_and_names_the_field(world):
-    draft = pathway_version_draft_create(version=world.pathway, user=world.admin)
+def test_a_draft_refuses_a_broken_definition_and_names_the_field(pathway, service_admin):
+    draft = pathway_version_draft_create(version=pathway, user=service_admin)
     mri = mri_definition(draft)
     with pytest.raises(PathwayInvalid) as refused:
         clock_definition_update(
             definition=mri,
-            user=world.admin,
+            user=service_admin,
             data=replace(MRI_MSCC, stop_event="suspected", warning_fractions=[2]),
         )
     assert set(refused.value.errors) == {"stop_event", "warning_fractions"}
@@ -312,36 +310,36 @@ def test_a_draft_refuses_a_broken_definition_and_names_the_field(world):
     assert mri.stop_event == "mri_performed"
 
 
-def test_published_versions_cannot_be_edited(world, now):
-    v1 = world.pathway
+def test_published_versions_cannot_be_edited(pathway, service_admin, now):
+    v1 = pathway
     mri = mri_definition(v1)
     before = list(v1.clock_definitions.order_by("id").values())
 
     with pytest.raises(Conflict, match="published"):
         clock_definition_update(
-            definition=mri, user=world.admin, data=replace(MRI_MSCC, target=hours(12))
+            definition=mri, user=service_admin, data=replace(MRI_MSCC, target=hours(12))
         )
     with pytest.raises(Conflict, match="published"):
-        clock_definition_create(version=v1, user=world.admin, data=MRI_MSCC)
+        clock_definition_create(version=v1, user=service_admin, data=MRI_MSCC)
     with pytest.raises(Conflict, match="published"):
-        clock_definition_delete(definition=mri, user=world.admin)
+        clock_definition_delete(definition=mri, user=service_admin)
     with pytest.raises(Conflict, match="published"):
-        pathway_version_update(version=v1, user=world.admin, note="changed")
+        pathway_version_update(version=v1, user=service_admin, note="changed")
     with pytest.raises(Conflict, match="published"):
-        pathway_version_publish(version=v1, user=world.admin, now=now)
+        pathway_version_publish(version=v1, user=service_admin, now=now)
 
     assert list(v1.clock_definitions.order_by("id").values()) == before
     v1.refresh_from_db()
     assert v1.note == "NG234 defaults"
 
 
-def test_a_published_draft_is_frozen_too(world, now):
-    draft = pathway_version_draft_create(version=world.pathway, user=world.admin)
-    pathway_version_publish(version=draft, user=world.admin, now=now)
+def test_a_published_draft_is_frozen_too(pathway, service_admin, now):
+    draft = pathway_version_draft_create(version=pathway, user=service_admin)
+    pathway_version_publish(version=draft, user=service_admin, now=now)
     with pytest.raises(Conflict):
         clock_definition_update(
             definition=mri_definition(draft),
-            user=world.admin,
+            user=service_admin,
             data=replace(MRI_MSCC, target=hours(12)),
         )
 
@@ -349,13 +347,13 @@ def test_a_published_draft_is_frozen_too(world, now):
 # --- longer than NG234 -------------------------------------------------------
 
 
-def test_a_longer_target_needs_a_justification_and_is_then_flagged(world):
-    draft = pathway_version_draft_create(version=world.pathway, user=world.admin)
+def test_a_longer_target_needs_a_justification_and_is_then_flagged(pathway, service_admin):
+    draft = pathway_version_draft_create(version=pathway, user=service_admin)
     mri = mri_definition(draft)
 
     with pytest.raises(PathwayInvalid) as refused:
         clock_definition_update(
-            definition=mri, user=world.admin, data=replace(MRI_MSCC, target=hours(36))
+            definition=mri, user=service_admin, data=replace(MRI_MSCC, target=hours(36))
         )
     assert list(refused.value.errors) == ["justification"]
     mri.refresh_from_db()
@@ -363,7 +361,7 @@ def test_a_longer_target_needs_a_justification_and_is_then_flagged(world):
 
     clock_definition_update(
         definition=mri,
-        user=world.admin,
+        user=service_admin,
         data=replace(
             MRI_MSCC, target=hours(36), justification="Scanner shared with the trauma centre."
         ),
@@ -374,37 +372,37 @@ def test_a_longer_target_needs_a_justification_and_is_then_flagged(world):
     assert mri.exceeds_ng234
 
 
-def test_ng234_target_is_derived_so_widening_categories_cannot_dodge_it(world):
-    draft = pathway_version_draft_create(version=world.pathway, user=world.admin)
+def test_ng234_target_is_derived_so_widening_categories_cannot_dodge_it(pathway, service_admin):
+    draft = pathway_version_draft_create(version=pathway, user=service_admin)
     # An MRI clock for spinal metastases (NG234: 7 days) widened to suspected
     # MSCC as well is held to MSCC's 24 hours.
     mets_mri = mri_definition(draft, METS)
     mscc_mri = mri_definition(draft, MSCC)
-    clock_definition_delete(definition=mscc_mri, user=world.admin)
+    clock_definition_delete(definition=mscc_mri, user=service_admin)
     widened = replace(definition_data(mets_mri), categories=[METS, MSCC])
     with pytest.raises(PathwayInvalid) as refused:
-        clock_definition_update(definition=mets_mri, user=world.admin, data=widened)
+        clock_definition_update(definition=mets_mri, user=service_admin, data=widened)
     assert list(refused.value.errors) == ["justification"]
 
 
 # --- publishing --------------------------------------------------------------
 
 
-def test_publishing_validates_the_whole_draft(world, now):
-    draft = pathway_version_draft_create(version=world.pathway, user=world.admin)
-    clock_definition_delete(definition=mri_definition(draft, METS), user=world.admin)
+def test_publishing_validates_the_whole_draft(service, pathway, service_admin, now):
+    draft = pathway_version_draft_create(version=pathway, user=service_admin)
+    clock_definition_delete(definition=mri_definition(draft, METS), user=service_admin)
     # A row written behind the services' back is caught at publishing too.
     draft.clock_definitions.filter(kind="radiotherapy").update(target=timedelta(0))
 
     with pytest.raises(PathwayInvalid) as refused:
-        pathway_version_publish(version=draft, user=world.admin, now=now)
+        pathway_version_publish(version=draft, user=service_admin, now=now)
 
     errors = refused.value.errors
     assert any(key.endswith(".target") for key in errors)
     assert any(METS in message for message in errors["clock_definitions"])
     draft.refresh_from_db()
     assert draft.published_at is None
-    assert pathway_version_current(service=world.service) == world.pathway
+    assert pathway_version_current(service=service) == pathway
 
 
 def test_publishing_changes_new_referrals_only(world, make_referral, now):
@@ -460,26 +458,26 @@ def test_publishing_changes_new_referrals_only(world, make_referral, now):
 # --- history -----------------------------------------------------------------
 
 
-def test_history_rows_carry_the_acting_user(world, now):
-    draft = pathway_version_draft_create(version=world.pathway, user=world.admin)
-    assert draft.history.earliest().history_user == world.admin
+def test_history_rows_carry_the_acting_user(pathway, service_admin, now):
+    draft = pathway_version_draft_create(version=pathway, user=service_admin)
+    assert draft.history.earliest().history_user == service_admin
     for definition in draft.clock_definitions.all():
-        assert definition.history.get().history_user == world.admin
+        assert definition.history.get().history_user == service_admin
 
     mri = mri_definition(draft)
     clock_definition_update(
-        definition=mri, user=world.admin, data=replace(MRI_MSCC, target=hours(12))
+        definition=mri, user=service_admin, data=replace(MRI_MSCC, target=hours(12))
     )
     latest = mri.history.latest()
     assert (latest.history_user, latest.history_type, latest.target) == (
-        world.admin,
+        service_admin,
         "~",
         hours(12),
     )
 
     dexamethasone = clock_definition_create(
         version=draft,
-        user=world.admin,
+        user=service_admin,
         data=DefinitionData(
             kind="dexamethasone",
             categories=[MSCC],
@@ -490,13 +488,13 @@ def test_history_rows_carry_the_acting_user(world, now):
             reference="Local",
         ),
     )
-    clock_definition_delete(definition=dexamethasone, user=world.admin)
+    clock_definition_delete(definition=dexamethasone, user=service_admin)
     deleted = ClockDefinition.history.filter(id=dexamethasone.pk).latest()
-    assert (deleted.history_user, deleted.history_type) == (world.admin, "-")
+    assert (deleted.history_user, deleted.history_type) == (service_admin, "-")
 
-    pathway_version_publish(version=draft, user=world.admin, now=now)
+    pathway_version_publish(version=draft, user=service_admin, now=now)
     latest = draft.history.latest()
-    assert (latest.history_user, latest.published_at) == (world.admin, now)
+    assert (latest.history_user, latest.published_at) == (service_admin, now)
 
 
 # --- concurrency (the service row lock is the only guard: no DB constraint) ---
@@ -504,7 +502,7 @@ def test_history_rows_carry_the_acting_user(world, now):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_admins_starting_drafts_at_once_get_one_draft(world):
+def test_admins_starting_drafts_at_once_get_one_draft(service, pathway, service_admin):
     """Six threads on their own connections start a draft at the same moment:
     exactly one succeeds, the rest are told a draft is already open."""
     barrier = threading.Barrier(6)
@@ -514,7 +512,7 @@ def test_admins_starting_drafts_at_once_get_one_draft(world):
     def start() -> None:
         barrier.wait()
         try:
-            pathway_version_draft_create(version=world.pathway, user=world.admin)
+            pathway_version_draft_create(version=pathway, user=service_admin)
             outcome = "created"
         except Conflict:
             outcome = "conflict"
@@ -529,4 +527,4 @@ def test_admins_starting_drafts_at_once_get_one_draft(world):
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["conflict"] * 5 + ["created"]
-    assert world.service.pathway_versions.filter(published_at__isnull=True).count() == 1
+    assert service.pathway_versions.filter(published_at__isnull=True).count() == 1
