@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.duration import duration_string
 
 from core.errors import Conflict, Forbidden
-from core.roles import Role
 from notifications import policy_rules
 from notifications.codes import Channel, Recipient, StepWhen
 from notifications.models import EscalationPolicy, EscalationStep, Heartbeat, Shift
@@ -36,6 +35,7 @@ from notifications.services import (
 )
 from notifications.services.policies import step_data
 from referrals.models import User
+from tests.factories import ServiceAdminFactory
 
 CHANGELIST = reverse("admin:notifications_escalationpolicy_changelist")
 SHIFTS = reverse("admin:notifications_shift_changelist")
@@ -99,9 +99,7 @@ def draft(world) -> EscalationPolicy:
 @pytest.fixture
 def other_admin(world) -> User:
     """B-MSCC's service admin, also staff."""
-    return User.objects.create_user(
-        username="admin-b", role=Role.SERVICE_ADMIN, service=world.other_service, is_staff=True
-    )
+    return ServiceAdminFactory(username="admin-b", service=world.other_service, is_staff=True)
 
 
 @pytest.fixture
