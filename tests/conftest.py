@@ -1,5 +1,7 @@
-"""Shared fixtures: a small world of two alliances, users of every role, and
-API clients signed in by token.
+"""Shared fixtures: one object at a time (``service``, ``coordinator``,
+``referrer``, ``referral`` ...), or the two-tenant ``world`` composed of them;
+API clients signed in by token. The rows come from tests/factories.py, which
+makes each through the service that owns it.
 
 Tests that need a real service (PostgreSQL, Chromium) are marked; on a bare
 machine they skip with the reason, but under CI (``CI=true``) a missing
@@ -8,8 +10,8 @@ service fails the run instead, so CI can never pass by skipping them.
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,17 +20,31 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from coordinator.services import referral_create, service_provision
-from core.roles import Role
-from notifications.models import Shift
+from notifications.models import EscalationPolicy
+from notifications.selectors import escalation_policy_current
+from pathways.models import PathwayVersion
+from pathways.selectors import pathway_version_current
 from referrals.codes import OrganisationKind
-from referrals.inputs import PatientDetails
-from referrals.models import Alliance, Organisation, Service, User
-from referrals.nhs_number import check_digit
+from referrals.models import Alliance, Organisation, Referral, Service, User
+from tests.factories import (
+    PASSWORD,
+    AllianceFactory,
+    AllianceLeadFactory,
+    CoordinatorFactory,
+    OrganisationFactory,
+    ReferralFactory,
+    ReferrerFactory,
+    SeniorClinicianFactory,
+    ServiceAdminFactory,
+    ServiceFactory,
+    ShiftFactory,
+    next_nhs_number,
+)
+
+__all__ = ["CHROMIUM", "PASSWORD", "hours", "next_nhs_number", "referral_body"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-PASSWORD = "correct-horse-battery-staple"
 
 
 def _missing_service(item: pytest.Item) -> str | None:
@@ -48,6 +64,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     pytest.skip(reason)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every worker, browser and hypothesis test is ``slow``, marked in its
+    file; this adds the mark to one that forgot it, so a developer's
+    ``-m "not slow"`` never starts a worker or a browser. CI deselects nothing."""
+    for item in items:
+        function = getattr(item, "function", None)
+        if (
+            item.get_closest_marker("worker")
+            or item.get_closest_marker("browser")
+            or getattr(function, "is_hypothesis_test", False)
+        ) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2's deliberate slowness is for real passwords, not test users.
@@ -59,49 +89,111 @@ def now() -> datetime:
     return timezone.now()
 
 
+# The small fixtures: one tenant of alliance A, asked for one at a time. Each
+# fixture makes just its object and those it depends on; ``world`` below is
+# these plus a second tenant, so ``coordinator`` and ``world.coordinator`` are
+# one user in a test that asks for both.
+
+
+@pytest.fixture
+def alliance(db: Any) -> Alliance:
+    return AllianceFactory(code="A", name="Alliance A")
+
+
+@pytest.fixture
+def service(alliance: Alliance) -> Service:
+    """A-MSCC, provisioned with NG234's default pathway and escalation policy."""
+    return ServiceFactory(
+        code="A-MSCC", name="A MSCC", alliance=alliance, coordinator_phone="01632 960 001"
+    )
+
+
+@pytest.fixture
+def pathway(service: Service) -> PathwayVersion:
+    """A-MSCC's current pathway version (NG234's default, version 1)."""
+    return pathway_version_current(service=service)
+
+
+@pytest.fixture
+def escalation_policy(service: Service) -> EscalationPolicy:
+    """A-MSCC's current escalation policy (the default)."""
+    return escalation_policy_current(service=service)
+
+
+@pytest.fixture
+def organisation(alliance: Alliance) -> Organisation:
+    """GP-A1, a GP practice referring to A-MSCC (``referral_body``'s defaults)."""
+    return OrganisationFactory(code="GP-A1", name="GP-A1", alliance=alliance)
+
+
+@pytest.fixture
+def referrer(organisation: Organisation) -> User:
+    return ReferrerFactory(username="referrer", organisation=organisation)
+
+
+@pytest.fixture
+def coordinator(service: Service) -> User:
+    return CoordinatorFactory(username="coordinator", service=service)
+
+
+@pytest.fixture
+def senior_clinician(service: Service) -> User:
+    return SeniorClinicianFactory(username="senior", service=service)
+
+
+@pytest.fixture
+def alliance_lead(alliance: Alliance) -> User:
+    return AllianceLeadFactory(username="lead", alliance=alliance)
+
+
+@pytest.fixture
+def service_admin(service: Service) -> User:
+    return ServiceAdminFactory(username="admin", service=service)
+
+
+@pytest.fixture
+def referral(referrer: User, service: Service) -> Referral:
+    """A suspected-MSCC referral from GP-A1 to A-MSCC, received now."""
+    return ReferralFactory(user=referrer, organisation=referrer.organisation, service=service)
+
+
 class World:
     """Two alliances. Alliance A: service A-MSCC, GP-A1, GP-A2, WARD-A.
-    Alliance B: service B-MSCC, GP-B. One user of every role in each scope."""
+    Alliance B: service B-MSCC, GP-B. One user of every role in each scope.
 
-    def __init__(self) -> None:
-        self.alliance = Alliance.objects.create(code="A", name="Alliance A")
-        self.other_alliance = Alliance.objects.create(code="B", name="Alliance B")
-        self.service = Service.objects.create(
-            code="A-MSCC", name="A MSCC", alliance=self.alliance, coordinator_phone="01632 960 001"
-        )
-        self.other_service = Service.objects.create(
+    Composed of the fixtures above (alliance A's objects) and the factories
+    (the rest), in the order the rows were always made."""
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        fixture = request.getfixturevalue
+        self.alliance: Alliance = fixture("alliance")
+        self.other_alliance = AllianceFactory(code="B", name="Alliance B")
+        self.service: Service = fixture("service")
+        self.other_service = ServiceFactory(
             code="B-MSCC", name="B MSCC", alliance=self.other_alliance
         )
-        self.gp = self._org("GP-A1", OrganisationKind.GP_PRACTICE, self.alliance)
-        self.gp2 = self._org("GP-A2", OrganisationKind.GP_PRACTICE, self.alliance)
-        self.ward = self._org("WARD-A", OrganisationKind.WARD, self.alliance)
-        self.other_gp = self._org("GP-B", OrganisationKind.GP_PRACTICE, self.other_alliance)
-        self.pathway, self.policy = service_provision(service=self.service)
-        self.other_pathway, _ = service_provision(service=self.other_service)
-
-        self.referrer = self._user("referrer", Role.REFERRER, organisation=self.gp)
-        self.referrer_same_alliance = self._user(
-            "referrer-gp2", Role.REFERRER, organisation=self.gp2
+        self.gp: Organisation = fixture("organisation")
+        self.gp2 = OrganisationFactory(code="GP-A2", name="GP-A2", alliance=self.alliance)
+        self.ward = OrganisationFactory(
+            code="WARD-A", name="WARD-A", kind=OrganisationKind.WARD, alliance=self.alliance
         )
-        self.referrer_other = self._user("referrer-b", Role.REFERRER, organisation=self.other_gp)
-        self.coordinator = self._user("coordinator", Role.COORDINATOR, service=self.service)
-        self.senior = self._user("senior", Role.SENIOR_CLINICIAN, service=self.service)
-        self.coordinator_other = self._user(
-            "coordinator-b", Role.COORDINATOR, service=self.other_service
-        )
-        self.lead = self._user("lead", Role.ALLIANCE_LEAD, alliance=self.alliance)
-        self.admin = self._user("admin", Role.SERVICE_ADMIN, service=self.service)
+        self.other_gp = OrganisationFactory(code="GP-B", name="GP-B", alliance=self.other_alliance)
+        self.pathway: PathwayVersion = fixture("pathway")
+        self.policy: EscalationPolicy = fixture("escalation_policy")
+        self.other_pathway = pathway_version_current(service=self.other_service)
 
-    @staticmethod
-    def _org(code: str, kind: str, alliance: Alliance) -> Organisation:
-        return Organisation.objects.create(code=code, name=code, kind=kind, alliance=alliance)
-
-    @staticmethod
-    def _user(username: str, role: str, **scope: Any) -> User:
-        user = User.objects.create_user(
-            username=username, password=PASSWORD, role=role, first_name=username.title(), **scope
+        self.referrer: User = fixture("referrer")
+        self.referrer_same_alliance = ReferrerFactory(
+            username="referrer-gp2", organisation=self.gp2
         )
-        return user
+        self.referrer_other = ReferrerFactory(username="referrer-b", organisation=self.other_gp)
+        self.coordinator: User = fixture("coordinator")
+        self.senior: User = fixture("senior_clinician")
+        self.coordinator_other = CoordinatorFactory(
+            username="coordinator-b", service=self.other_service
+        )
+        self.lead: User = fixture("alliance_lead")
+        self.admin: User = fixture("service_admin")
 
     def all_users(self) -> dict[str, User]:
         return {
@@ -117,8 +209,8 @@ class World:
 
 
 @pytest.fixture
-def world(db: Any) -> World:
-    return World()
+def world(db: Any, request: pytest.FixtureRequest) -> World:
+    return World(request)
 
 
 @pytest.fixture
@@ -133,21 +225,6 @@ def api() -> Callable[[User | None], APIClient]:
         return client
 
     return make
-
-
-def _valid_test_nhs_numbers() -> Iterator[str]:
-    """Valid Modulus 11 numbers from the never-issued 999 range."""
-    for stem in range(999_100_000, 999_999_999):
-        digit = check_digit(str(stem))
-        if digit is not None:
-            yield f"{stem}{digit}"
-
-
-_NHS_NUMBERS = _valid_test_nhs_numbers()
-
-
-def next_nhs_number() -> str:
-    return next(_NHS_NUMBERS)
 
 
 def referral_body(**overrides: Any) -> dict[str, Any]:
@@ -174,8 +251,11 @@ def referral_body(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_referral(world: World) -> Callable[..., Any]:
-    """Create a referral through the service layer (not HTTP)."""
+def make_referral(referrer: User, service: Service) -> Callable[..., Any]:
+    """Make referrals through the service layer (not HTTP): by default from
+    ``referrer`` at GP-A1 to A-MSCC (``world.referrer``, ``world.gp``,
+    ``world.service`` in a test that also asks for ``world``)."""
+    default_service = service
 
     def make(
         *,
@@ -185,26 +265,12 @@ def make_referral(world: World) -> Callable[..., Any]:
         service: Service | None = None,
         **clinical: Any,
     ) -> Any:
-        defaults: dict[str, Any] = {
-            "cancer_status": "current_or_past",
-            "primary_tumour": "breast",
-            "neuro_features": ["limb_weakness"],
-        }
-        defaults.update(clinical)
-        return referral_create(
-            user=user or world.referrer,
+        return ReferralFactory(
+            user=user or referrer,
             now=now or timezone.now(),
-            organisation=organisation or world.gp,
-            service=service or world.service,
-            patient=PatientDetails(
-                nhs_number=next_nhs_number(),
-                given_name="Test",
-                family_name="Patient",
-                date_of_birth=date(1955, 4, 1),
-                sex="female",
-                postcode="LS1 4AP",
-            ),
-            clinical=defaults,
+            organisation=organisation or referrer.organisation,
+            service=service or default_service,
+            **clinical,
         )
 
     return make
@@ -215,7 +281,7 @@ def on_call(world):
     """The coordinator and senior clinician on call from yesterday to tomorrow."""
     start = timezone.now() - timedelta(days=1)
     for role, user in (("coordinator", world.coordinator), ("senior_clinician", world.senior)):
-        Shift.objects.create(
+        ShiftFactory(
             service=world.service,
             role=role,
             user=user,

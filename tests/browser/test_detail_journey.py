@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.browser.test_journey import CHROMIUM_ARGS, sign_in
 from tests.conftest import CHROMIUM, hours
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOTS = Path("/tmp/mscc-detail")  # noqa: S108 - outside the repository on purpose
 

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from referrals.models import Referral
 from tests.conftest import CHROMIUM, PASSWORD, next_nhs_number
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOTS = Path("/tmp/mscc-browser")  # noqa: S108 - outside the repository on purpose
 CHROMIUM_ARGS = [

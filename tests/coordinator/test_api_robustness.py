@@ -3,6 +3,7 @@ refused body stores nothing (property-based, with hypothesis)."""
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +34,7 @@ TOP_FIELDS = [
 PATIENT_FIELDS = list(referral_body()["patient"])
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -58,6 +60,7 @@ def test_mutated_bodies_never_cause_a_server_error(world, api, field, patient_fi
         assert response.json()  # says what was wrong
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -12,7 +12,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from core.roles import Role
 from notifications import policy_rules
 from notifications.codes import Channel, Recipient, StepWhen
 from notifications.models import EscalationPolicy, EscalationStep, Heartbeat, Shift
@@ -32,6 +31,7 @@ from notifications.services import (
 from notifications.services.policies import step_data
 from referrals.models import User
 from tests.admin_forms import inline_post, signed_in, staff, texts
+from tests.factories import ServiceAdminFactory
 
 CHANGELIST = reverse("admin:notifications_escalationpolicy_changelist")
 SHIFTS = reverse("admin:notifications_shift_changelist")
@@ -95,9 +95,7 @@ def draft(world) -> EscalationPolicy:
 @pytest.fixture
 def other_admin(world) -> User:
     """B-MSCC's service admin, also staff."""
-    return User.objects.create_user(
-        username="admin-b", role=Role.SERVICE_ADMIN, service=world.other_service, is_staff=True
-    )
+    return ServiceAdminFactory(username="admin-b", service=world.other_service, is_staff=True)
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from core.roles import Role
 from notifications.codes import OnCallRole
 from notifications.models import RotaOverride, Shift
 from referrals.models import User
+from tests.factories import SeniorClinicianFactory, ServiceAdminFactory
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 6, 3, 10, tzinfo=UTC)
@@ -54,9 +54,7 @@ def shift_body(**overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def other_admin(world: Any) -> User:
-    return User.objects.create_user(
-        username="admin-b", password="x" * 12, role=Role.SERVICE_ADMIN, service=world.other_service
-    )
+    return ServiceAdminFactory(username="admin-b", service=world.other_service)
 
 
 # --- Roles ---------------------------------------------------------------------------
@@ -245,13 +243,7 @@ def test_another_services_rota_is_not_listed(api, world, other_admin):
 
 def test_admin_creates_an_override_that_wins(api, world):
     add_shift(world, NOW, NOW + timedelta(hours=12), role=SENIOR, user=world.senior)
-    cover = User.objects.create_user(
-        username="senior-2",
-        password="x" * 12,
-        role=Role.SENIOR_CLINICIAN,
-        service=world.service,
-        first_name="Cover",
-    )
+    cover = SeniorClinicianFactory(username="senior-2", service=world.service, first_name="Cover")
     body = shift_body(
         role="senior_clinician",
         user="senior-2",

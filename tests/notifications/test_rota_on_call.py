@@ -11,12 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.roles import Role
 from notifications.codes import OnCallRole
 from notifications.models import RotaOverride, Shift
 from notifications.selectors import coverage_gaps, on_call_at, on_call_by_role, rota_segments
 from notifications.services import coverage_gap_report
 from referrals.models import Service, User
+from tests.factories import CoordinatorFactory
 
 LONDON = ZoneInfo("Europe/London")
 T0 = datetime(2026, 6, 1, 8, tzinfo=UTC)
@@ -58,20 +58,12 @@ def override(
 
 @pytest.fixture
 def coordinator2(world: Any) -> User:
-    return User.objects.create_user(
-        username="coordinator-2",
-        password="x" * 12,
-        role=Role.COORDINATOR,
-        service=world.service,
-        first_name="Second",
-    )
+    return CoordinatorFactory(username="coordinator-2", service=world.service, first_name="Second")
 
 
 @pytest.fixture
 def coordinator3(world: Any) -> User:
-    return User.objects.create_user(
-        username="coordinator-3", password="x" * 12, role=Role.COORDINATOR, service=world.service
-    )
+    return CoordinatorFactory(username="coordinator-3", service=world.service)
 
 
 # --- on_call_at --------------------------------------------------------------------

@@ -14,10 +14,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from core.roles import Role
 from notifications.codes import OnCallRole
 from notifications.models import RotaOverride, Shift
 from referrals.models import User
+from tests.factories import ServiceAdminFactory
 
 LONDON = ZoneInfo("Europe/London")
 # "Now" for these tests: Wednesday 3 June 2026, 10:00 UTC (11:00 BST).
@@ -67,9 +67,7 @@ def add_shift(world: Any, start: datetime, end: datetime, **kw: Any) -> Shift:
 
 @pytest.fixture
 def other_admin(world: Any) -> User:
-    return User.objects.create_user(
-        username="admin-b", password="x" * 12, role=Role.SERVICE_ADMIN, service=world.other_service
-    )
+    return ServiceAdminFactory(username="admin-b", service=world.other_service)
 
 
 def shift_post(**overrides: str) -> dict[str, str]:

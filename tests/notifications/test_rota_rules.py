@@ -113,6 +113,7 @@ def test_dst_gaps_are_in_utc_whatever_zone_they_came_in():
 moments = st.integers(min_value=0, max_value=48 * 4).map(lambda q: h(q / 4))
 
 
+@pytest.mark.slow
 @given(st.lists(st.tuples(moments, moments), max_size=8))
 def test_gaps_and_cover_partition_the_window(raw):
     intervals = [(min(a, b), max(a, b)) for a, b in raw]

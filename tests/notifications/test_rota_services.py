@@ -10,12 +10,12 @@ import pytest
 from django.db import connection
 
 from core.errors import Conflict, DomainError, Forbidden
-from core.roles import Role
 from notifications.codes import OnCallRole
 from notifications.models import RotaOverride, Shift
 from notifications.selectors import on_call_at
 from notifications.services import override_create, shift_create, shift_delete
 from referrals.models import User
+from tests.factories import CoordinatorFactory, ServiceAdminFactory
 
 LONDON = ZoneInfo("Europe/London")
 T0 = datetime(2026, 6, 1, 8, tzinfo=UTC)
@@ -159,9 +159,7 @@ def test_touching_shifts_and_other_roles_and_services_do_not_clash(world):
 
 
 def test_an_admin_of_another_service_may_not_write_this_rota(world):
-    other_admin = User.objects.create_user(
-        username="admin-b", password="x" * 12, role=Role.SERVICE_ADMIN, service=world.other_service
-    )
+    other_admin = ServiceAdminFactory(username="admin-b", service=world.other_service)
     with pytest.raises(Forbidden):
         make_shift(world, by=other_admin)
     with pytest.raises(Forbidden):
@@ -198,9 +196,7 @@ def test_deleting_an_already_deleted_shift_is_harmless(world):
 
 def test_override_create_records_who_and_why_and_wins(world):
     make_shift(world)
-    cover = User.objects.create_user(
-        username="coordinator-2", password="x" * 12, role=Role.COORDINATOR, service=world.service
-    )
+    cover = CoordinatorFactory(username="coordinator-2", service=world.service)
     override = make_override(world, user=cover, starts_at=h(2), ends_at=h(4))
     assert override.created_by == world.admin
     assert override.reason == "Swap with Dr Who"

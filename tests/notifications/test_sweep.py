@@ -15,6 +15,7 @@ from notifications.models import Delivery, DeliveryAttempt, Escalation
 from notifications.services.delivery import SendFailed, delivery_send, webhook_signature
 from notifications.services.sweep import sweep
 from pathways.models import Clock
+from tests.factories import ReferralFactory
 from tests.notifications.conftest import run
 
 
@@ -239,34 +240,19 @@ def test_webhook_is_an_hmac_signed_post(on_call, make_referral):
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_raise_exactly_one_escalation_per_clock_and_step(world):
     """Two sweeps on their own connections over the same 400 due clocks,
     small batches so they interleave: SKIP LOCKED shares the work."""
-    from coordinator.services import referral_create
-    from referrals.inputs import PatientDetails
-    from tests.conftest import next_nhs_number
-
     start = timezone.now() - timedelta(hours=1)
-    for i in range(200):
-        referral_create(
+    for _ in range(200):
+        ReferralFactory(
             user=world.referrer,
-            now=start,
             organisation=world.gp,
             service=world.service,
-            patient=PatientDetails(
-                nhs_number=next_nhs_number(),
-                given_name="T",
-                family_name=f"P{i}",
-                date_of_birth=start.date().replace(year=1950),
-                sex="female",
-                postcode="LS1 4AP",
-            ),
-            clinical={
-                "cancer_status": "current_or_past",
-                "primary_tumour": "breast",
-                "neuro_features": ["gait"],
-            },
+            now=start,
+            neuro_features=["gait"],
         )
     now = timezone.now()
     barrier = threading.Barrier(2)

@@ -25,6 +25,8 @@ def _database_url() -> str:
 
 
 @pytest.mark.postgres
+@pytest.mark.worker
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_beat_and_a_real_worker_write_the_heartbeat(tmp_path):
     queue = f"test-{uuid.uuid4().hex[:8]}"

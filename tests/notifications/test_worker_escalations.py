@@ -57,7 +57,12 @@ SWEEP_SECONDS = 2
 # The acknowledgement target of a suspected-MSCC referral (pathways/defaults.py).
 ACK_TARGET = timedelta(minutes=30)
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.worker,
+    pytest.mark.slow,
+]
 
 
 @pytest.fixture

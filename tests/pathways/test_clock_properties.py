@@ -5,6 +5,7 @@ are recorded in."""
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,6 +28,7 @@ instants = st.datetimes(
 targets = st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelta(days=14))
 
 
+@pytest.mark.slow
 @given(start=instants, target=targets)
 def test_due_is_exactly_the_target_in_elapsed_time(start, target):
     due = clock_rules.due_at(start, target)
@@ -34,6 +36,7 @@ def test_due_is_exactly_the_target_in_elapsed_time(start, target):
     assert clock_rules.remaining(due, start) == target
 
 
+@pytest.mark.slow
 @given(
     start=instants,
     target=targets,
@@ -49,6 +52,7 @@ def test_breached_exactly_when_the_elapsed_time_reaches_the_target(start, target
     assert (stopped == ClockStatus.MET) == (elapsed <= target)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -57,7 +61,7 @@ def test_breached_exactly_when_the_elapsed_time_reaches_the_target(start, target
     delivered=st.integers(min_value=0, max_value=48 * 60),
 )
 def test_recording_order_does_not_change_the_radiotherapy_clock(
-    world, make_referral, decided, delivered
+    coordinator, make_referral, decided, delivered
 ):
     """rt_decision and rt_delivered, minutes ago, recorded in both orders."""
     now = timezone.now()
@@ -71,7 +75,7 @@ def test_recording_order_does_not_change_the_radiotherapy_clock(
         for kind in order:
             referral_event_add(
                 referral=referral,
-                user=world.coordinator,
+                user=coordinator,
                 now=now,
                 kind=kind,
                 occurred_at=times[kind],

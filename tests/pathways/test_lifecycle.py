@@ -33,14 +33,13 @@ def mdt_body(decision="radiotherapy", **extra):
     }
 
 
-def test_lifecycle_through_every_main_state(world, api, make_referral):
-    referral = make_referral()
+def test_lifecycle_through_every_main_state(coordinator, api, referral):
     path = ["triaged", "investigating", "treatment_planned", "treating", "rehabilitation"]
     for status in path:
-        response = move(api, world.coordinator, referral, status)
+        response = move(api, coordinator, referral, status)
         assert response.status_code == 200, (status, response.content)
         assert response.json()["status"] == status
-    response = move(api, world.coordinator, referral, "closed", reason="Discharged home")
+    response = move(api, coordinator, referral, "closed", reason="Discharged home")
     assert response.json()["status"] == "closed"
     assert response.json()["status_reason"] == "Discharged home"
     assert not Clock.objects.filter(referral=referral, status="running").exists()
@@ -61,23 +60,22 @@ def test_lifecycle_through_every_main_state(world, api, make_referral):
     ],
 )
 def test_every_terminal_state_cancels_running_clocks_and_ends_changes(
-    world, api, make_referral, status, fields
+    coordinator, api, make_referral, status, fields
 ):
     referral = make_referral(now=timezone.now() - timedelta(hours=2))
     if fields.get("occurred_at") == "PAST":
         fields = {"occurred_at": (timezone.now() - timedelta(minutes=10)).isoformat()}
-    response = move(api, world.coordinator, referral, status, **fields)
+    response = move(api, coordinator, referral, status, **fields)
     assert response.status_code == 200, response.content
     assert response.json()["status"] == status
     assert {c["status"] for c in response.json()["clocks"]} == {"cancelled"}
-    again = move(api, world.coordinator, referral, "investigating")
+    again = move(api, coordinator, referral, "investigating")
     assert again.status_code == 409
     assert "cannot change" in again.json()["detail"]
 
 
-def test_closing_as_not_mscc_records_that_mscc_was_ruled_out(world, api, make_referral):
-    referral = make_referral()
-    move(api, world.coordinator, referral, "closed_not_mscc", reason="MRI normal")
+def test_closing_as_not_mscc_records_that_mscc_was_ruled_out(coordinator, api, referral):
+    move(api, coordinator, referral, "closed_not_mscc", reason="MRI normal")
     assert ClinicalEvent.objects.filter(referral=referral, kind="mscc_ruled_out").exists()
 
 
@@ -92,10 +90,9 @@ def test_closing_as_not_mscc_records_that_mscc_was_ruled_out(world, api, make_re
     ],
 )
 def test_a_move_without_its_fields_is_a_400_naming_them(
-    world, api, make_referral, status, fields, missing
+    coordinator, api, referral, status, fields, missing
 ):
-    referral = make_referral()
-    response = move(api, world.coordinator, referral, status, **fields)
+    response = move(api, coordinator, referral, status, **fields)
     assert response.status_code == 400
     assert sorted(response.json()) == missing
     assert Referral.objects.get(pk=referral.pk).status == "received"
@@ -109,25 +106,22 @@ def test_a_move_without_its_fields_is_a_400_naming_them(
         ("treating", "investigating"),
     ],
 )
-def test_a_forbidden_move_is_a_409_that_says_why(world, api, make_referral, start, target):
-    referral = make_referral()
+def test_a_forbidden_move_is_a_409_that_says_why(coordinator, api, referral, start, target):
     Referral.objects.filter(pk=referral.pk).update(status=start)
-    response = move(api, world.coordinator, referral, target)
+    response = move(api, coordinator, referral, target)
     assert response.status_code == 409
     assert f"cannot move from {start} to {target}" in response.json()["detail"]
 
 
-def test_status_moves_are_for_clinicians_of_the_service(world, api, make_referral):
-    referral = make_referral()
+def test_status_moves_are_for_clinicians_of_the_service(world, api, referral):
     assert move(api, world.referrer, referral, "investigating").status_code == 403
     assert move(api, world.coordinator_other, referral, "investigating").status_code == 404
 
 
 def test_mdt_radiotherapy_decision_starts_its_clock_and_keeps_the_care_plan(
-    world, api, make_referral
+    senior_clinician, api, referral
 ):
-    referral = make_referral()
-    response = api(world.senior).post(MDT.format(referral.pk), mdt_body(), format="json")
+    response = api(senior_clinician).post(MDT.format(referral.pk), mdt_body(), format="json")
     assert response.status_code == 201, response.content
     body = response.json()
     (decision,) = body["mdt_decisions"]
@@ -143,10 +137,9 @@ def test_mdt_radiotherapy_decision_starts_its_clock_and_keeps_the_care_plan(
 
 
 def test_mdt_high_risk_of_side_effects_turns_the_advice_to_multiple_fractions(
-    world, api, make_referral
+    senior_clinician, api, referral
 ):
-    referral = make_referral()
-    response = api(world.senior).post(
+    response = api(senior_clinician).post(
         MDT.format(referral.pk), mdt_body(high_risk_of_side_effects=True), format="json"
     )
     codes = [p["code"] for p in response.json()["prompts"]]
@@ -162,37 +155,37 @@ def test_mdt_high_risk_of_side_effects_turns_the_advice_to_multiple_fractions(
         ("supportive_care", set()),
     ],
 )
-def test_mdt_decisions_record_their_events(world, api, make_referral, decision, events):
-    referral = make_referral()
-    api(world.senior).post(MDT.format(referral.pk), mdt_body(decision), format="json")
+def test_mdt_decisions_record_their_events(senior_clinician, api, referral, decision, events):
+    api(senior_clinician).post(MDT.format(referral.pk), mdt_body(decision), format="json")
     assert set(ClinicalEvent.objects.values_list("kind", flat=True)) == events
 
 
 @pytest.mark.parametrize("missing", ["participants", "reasons", "care_plan", "decided_at"])
-def test_an_mdt_decision_needs_its_record(world, api, make_referral, missing):
-    referral = make_referral()
+def test_an_mdt_decision_needs_its_record(senior_clinician, api, referral, missing):
     body = mdt_body()
     body.pop(missing)
-    response = api(world.senior).post(MDT.format(referral.pk), body, format="json")
+    response = api(senior_clinician).post(MDT.format(referral.pk), body, format="json")
     assert response.status_code == 400
     assert missing in response.json()
     assert MdtDecision.objects.count() == 0
 
 
-def test_a_referral_keeps_the_pathway_version_it_started_on(world, api, make_referral):
+def test_a_referral_keeps_the_pathway_version_it_started_on(
+    service, pathway, coordinator, api, make_referral
+):
     before = make_referral()
     # The service publishes version 2 with a 12-hour stability target.
-    v2 = PathwayVersion.objects.create(service=world.service, number=2, published_at=timezone.now())
-    for definition in world.pathway.clock_definitions.all():
+    v2 = PathwayVersion.objects.create(service=service, number=2, published_at=timezone.now())
+    for definition in pathway.clock_definitions.all():
         definition.pk = None
         definition.version = v2
         if definition.kind == "stability_advice":
             definition.target = timedelta(hours=12)
         definition.save()
     after = make_referral()
-    assert (before.pathway_version, after.pathway_version) == (world.pathway, v2)
+    assert (before.pathway_version, after.pathway_version) == (pathway, v2)
     for referral, hours in ((before, 24), (after, 12)):
-        response = api(world.coordinator).post(
+        response = api(coordinator).post(
             f"/api/v1/referrals/{referral.pk}/events/",
             {"kind": "immobilisation_started"},
             format="json",
@@ -200,9 +193,7 @@ def test_a_referral_keeps_the_pathway_version_it_started_on(world, api, make_ref
         clock = next(c for c in response.json()["clocks"] if c["kind"] == "stability_advice")
         assert clock["target_hours"] == hours
     # Editing a definition later changes no clock already started.
-    ClockDefinition.objects.filter(version=world.pathway, kind="mri").update(
-        target=timedelta(hours=2)
-    )
+    ClockDefinition.objects.filter(version=pathway, kind="mri").update(target=timedelta(hours=2))
     mri = Clock.objects.get(referral=before, kind="mri")
     assert mri.due_at - mri.started_at == timedelta(hours=24)
 
@@ -216,12 +207,11 @@ def test_terminal_statuses_are_all_reachable_and_final():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_coordinators_recording_at_once_lose_nothing(world, make_referral):
+def test_two_coordinators_recording_at_once_lose_nothing(coordinator, senior_clinician, referral):
     """Eight threads on their own connections record events on one referral
     at the same moment: every event is stored and the clocks are consistent
     (one radiotherapy clock however many decisions race)."""
-    referral = make_referral()
-    tokens = [Token.objects.create(user=u).key for u in (world.coordinator, world.senior)]
+    tokens = [Token.objects.create(user=u).key for u in (coordinator, senior_clinician)]
     kinds = [
         "rt_decision",
         "rt_decision",
@@ -260,8 +250,7 @@ def test_two_coordinators_recording_at_once_lose_nothing(world, make_referral):
     assert Clock.objects.filter(referral=referral, kind="stability_advice").count() == 1
 
 
-def test_detail_shows_recorded_scores(world, api, make_referral):
-    referral = make_referral()
+def test_detail_shows_recorded_scores(coordinator, api, referral):
     sins = {
         "location": "junctional",
         "pain": "mechanical",
@@ -270,11 +259,11 @@ def test_detail_shows_recorded_scores(world, api, make_referral):
         "collapse": "over_50",
         "posterolateral": "bilateral",
     }
-    response = api(world.coordinator).post(
+    response = api(coordinator).post(
         f"/api/v1/referrals/{referral.pk}/scores/", {"kind": "sins", "inputs": sins}, format="json"
     )
     assert response.status_code == 201, response.content
-    detail = api(world.coordinator).get(f"/api/v1/referrals/{referral.pk}/").json()
+    detail = api(coordinator).get(f"/api/v1/referrals/{referral.pk}/").json()
     (score,) = detail["scores"]
     assert (score["kind"], score["score"], score["band"]) == ("sins", 18, "unstable")
     assert score["recorded_by"] == "coordinator"

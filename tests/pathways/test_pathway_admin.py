@@ -8,7 +8,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from core.roles import Role
 from pathways.codes import ClockKind
 from pathways.defaults import NG234_DEFAULT_CLOCKS
 from pathways.models import ClockDefinition, PathwayVersion
@@ -18,6 +17,7 @@ from referrals.codes import Category
 from referrals.models import Service, User
 from tests.admin_forms import inline_post, signed_in, staff, texts
 from tests.conftest import hours
+from tests.factories import ServiceAdminFactory
 
 MSCC = Category.SUSPECTED_MSCC.value
 METS = Category.SUSPECTED_SPINAL_METASTASES.value
@@ -31,24 +31,20 @@ def change_url(version: PathwayVersion) -> str:
 
 
 @pytest.fixture
-def admin_client(world) -> Client:
+def admin_client(service_admin) -> Client:
     """World A's service admin, signed in to the Django admin."""
-    return signed_in(staff(world.admin))
+    return signed_in(staff(service_admin))
 
 
 @pytest.fixture
 def other_admin(world) -> User:
     """B-MSCC's service admin, also staff."""
-    return staff(
-        User.objects.create_user(
-            username="admin-b", role=Role.SERVICE_ADMIN, service=world.other_service
-        )
-    )
+    return staff(ServiceAdminFactory(username="admin-b", service=world.other_service))
 
 
 @pytest.fixture
-def draft(world) -> PathwayVersion:
-    return pathway_version_draft_create(version=world.pathway, user=world.admin)
+def draft(pathway, service_admin) -> PathwayVersion:
+    return pathway_version_draft_create(version=pathway, user=service_admin)
 
 
 def mri(version: PathwayVersion, category: str = MSCC) -> ClockDefinition:
@@ -114,7 +110,7 @@ def test_other_roles_see_no_clocks_even_as_staff(world, role):
 # --- drafts: start, edit, publish --------------------------------------------
 
 
-def test_a_draft_is_edited_inline(world, admin_client, draft):
+def test_a_draft_is_edited_inline(world, service_admin, admin_client, draft):
     page = admin_client.get(change_url(draft))
     assert page.context["has_change_permission"] is True
     assert f'name="{PREFIX}-0-target"' in page.content.decode()
@@ -156,11 +152,11 @@ def test_a_draft_is_edited_inline(world, admin_client, draft):
     assert not draft.clock_definitions.filter(kind="radiotherapy").exists()
 
     # Every write kept history with the admin who made it.
-    assert mri_mscc.history.latest().history_user == world.admin
-    assert added.history.get().history_user == world.admin
-    assert draft.history.latest().history_user == world.admin
+    assert mri_mscc.history.latest().history_user == service_admin
+    assert added.history.get().history_user == service_admin
+    assert draft.history.latest().history_user == service_admin
     deleted = ClockDefinition.history.filter(id=radiotherapy.pk).latest()
-    assert (deleted.history_type, deleted.history_user) == ("-", world.admin)
+    assert (deleted.history_type, deleted.history_user) == ("-", service_admin)
 
 
 @pytest.mark.parametrize(
@@ -190,7 +186,7 @@ def test_the_admin_form_refuses_a_broken_clock_and_names_the_field(
     assert definition.target == hours(24)
 
 
-def test_a_longer_target_is_accepted_with_a_justification_and_flagged(world, admin_client, draft):
+def test_a_longer_target_is_accepted_with_a_justification_and_flagged(admin_client, draft):
     definition = mri(draft)
     posted = draft_post(
         draft,
@@ -255,7 +251,7 @@ def test_publish_gives_new_referrals_the_drafts_clocks(world, admin_client, draf
     assert make_referral().clocks.get(kind="mri").target == hours(12)
 
 
-def test_publish_refuses_an_incomplete_draft_and_says_why(world, admin_client, draft):
+def test_publish_refuses_an_incomplete_draft_and_says_why(service, pathway, admin_client, draft):
     mets_mri = mri(draft, METS)
     posted = draft_post(draft, delete=frozenset({mets_mri.pk}))
     assert admin_client.post(change_url(draft), posted).status_code == 302
@@ -263,7 +259,7 @@ def test_publish_refuses_an_incomplete_draft_and_says_why(world, admin_client, d
     response = admin_client.post(CHANGELIST, {"action": "publish", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
     assert draft.published_at is None
-    assert pathway_version_current(service=world.service) == world.pathway
+    assert pathway_version_current(service=service) == pathway
     [message] = [m for m in texts(response) if "was not published" in m]
     assert METS in message
 
@@ -271,11 +267,11 @@ def test_publish_refuses_an_incomplete_draft_and_says_why(world, admin_client, d
 # --- a new service gets NG234's defaults ---------------------------------------
 
 
-def test_a_service_created_in_the_admin_gets_the_ng234_defaults(world):
+def test_a_service_created_in_the_admin_gets_the_ng234_defaults(alliance):
     root = User.objects.create_superuser(username="root", password="x")
     response = signed_in(root).post(
         reverse("admin:referrals_service_add"),
-        {"code": "C-MSCC", "name": "C MSCC", "alliance": world.alliance.pk},
+        {"code": "C-MSCC", "name": "C MSCC", "alliance": alliance.pk},
     )
     assert response.status_code == 302
     service = Service.objects.get(code="C-MSCC")
@@ -288,6 +284,6 @@ def test_a_service_created_in_the_admin_gets_the_ng234_defaults(world):
     # Saving it again does not add a second default version.
     signed_in(root).post(
         reverse("admin:referrals_service_change", args=[service.pk]),
-        {"code": "C-MSCC", "name": "C MSCC renamed", "alliance": world.alliance.pk},
+        {"code": "C-MSCC", "name": "C MSCC renamed", "alliance": alliance.pk},
     )
     assert service.pathway_versions.count() == 1

@@ -163,16 +163,16 @@ def test_publish_errors_name_the_clock_and_its_field():
 # --- editing a draft, and never a published version -------------------------
 
 
-def test_a_draft_is_edited_through_the_services(world):
-    draft = pathway_version_draft_create(version=world.pathway, user=world.admin)
+def test_a_draft_is_edited_through_the_services(pathway, service_admin):
+    draft = pathway_version_draft_create(version=pathway, user=service_admin)
     mri = mri_definition(draft)
 
     clock_definition_update(
-        definition=mri, user=world.admin, data=replace(MRI_MSCC, target=hours(12))
+        definition=mri, user=service_admin, data=replace(MRI_MSCC, target=hours(12))
     )
     added = clock_definition_create(
         version=draft,
-        user=world.admin,
+        user=service_admin,
         data=DefinitionData(
             kind="dexamethasone",
             categories=[MSCC],
@@ -185,10 +185,10 @@ def test_a_draft_is_edited_through_the_services(world):
     stability = draft.clock_definitions.get(kind="stability_advice")
     clock_definition_update(
         definition=stability,
-        user=world.admin,
+        user=service_admin,
         data=replace(definition_data(stability), reference="NG234 1.4.4 (spinal surgeon)"),
     )
-    pathway_version_update(version=draft, user=world.admin, note="MRI within 12 h locally")
+    pathway_version_update(version=draft, user=service_admin, note="MRI within 12 h locally")
 
     mri.refresh_from_db()
     assert mri.target == hours(12)
@@ -201,16 +201,16 @@ def test_a_draft_is_edited_through_the_services(world):
     draft.refresh_from_db()
     assert draft.note == "MRI within 12 h locally"
     # The original is untouched.
-    assert mri_definition(world.pathway).target == hours(24)
+    assert mri_definition(pathway).target == hours(24)
 
 
-def test_a_draft_refuses_a_broken_definition_and_names_the_field(world):
-    draft = pathway_version_draft_create(version=world.pathway, user=world.admin)
+def test_a_draft_refuses_a_broken_definition_and_names_the_field(pathway, service_admin):
+    draft = pathway_version_draft_create(version=pathway, user=service_admin)
     mri = mri_definition(draft)
     with pytest.raises(PathwayInvalid) as refused:
         clock_definition_update(
             definition=mri,
-            user=world.admin,
+            user=service_admin,
             data=replace(MRI_MSCC, stop_event="suspected", target=timedelta(0)),
         )
     assert set(refused.value.errors) == {"stop_event", "target"}
@@ -221,13 +221,13 @@ def test_a_draft_refuses_a_broken_definition_and_names_the_field(world):
 # --- longer than NG234 -------------------------------------------------------
 
 
-def test_a_longer_target_needs_a_justification_and_is_then_flagged(world):
-    draft = pathway_version_draft_create(version=world.pathway, user=world.admin)
+def test_a_longer_target_needs_a_justification_and_is_then_flagged(pathway, service_admin):
+    draft = pathway_version_draft_create(version=pathway, user=service_admin)
     mri = mri_definition(draft)
 
     with pytest.raises(PathwayInvalid) as refused:
         clock_definition_update(
-            definition=mri, user=world.admin, data=replace(MRI_MSCC, target=hours(36))
+            definition=mri, user=service_admin, data=replace(MRI_MSCC, target=hours(36))
         )
     assert list(refused.value.errors) == ["justification"]
     mri.refresh_from_db()
@@ -235,7 +235,7 @@ def test_a_longer_target_needs_a_justification_and_is_then_flagged(world):
 
     clock_definition_update(
         definition=mri,
-        user=world.admin,
+        user=service_admin,
         data=replace(
             MRI_MSCC, target=hours(36), justification="Scanner shared with the trauma centre."
         ),
@@ -246,40 +246,40 @@ def test_a_longer_target_needs_a_justification_and_is_then_flagged(world):
     assert mri.exceeds_ng234
 
 
-def test_ng234_target_is_derived_so_widening_categories_cannot_dodge_it(world):
-    draft = pathway_version_draft_create(version=world.pathway, user=world.admin)
+def test_ng234_target_is_derived_so_widening_categories_cannot_dodge_it(pathway, service_admin):
+    draft = pathway_version_draft_create(version=pathway, user=service_admin)
     # An MRI clock for spinal metastases (NG234: 7 days) widened to suspected
     # MSCC as well is held to MSCC's 24 hours.
     mets_mri = mri_definition(draft, METS)
     mscc_mri = mri_definition(draft, MSCC)
-    clock_definition_delete(definition=mscc_mri, user=world.admin)
+    clock_definition_delete(definition=mscc_mri, user=service_admin)
     widened = replace(definition_data(mets_mri), categories=[METS, MSCC])
     with pytest.raises(PathwayInvalid) as refused:
-        clock_definition_update(definition=mets_mri, user=world.admin, data=widened)
+        clock_definition_update(definition=mets_mri, user=service_admin, data=widened)
     assert list(refused.value.errors) == ["justification"]
 
 
 # --- publishing --------------------------------------------------------------
 
 
-def test_publishing_validates_the_whole_draft(world, now):
-    draft = pathway_version_draft_create(version=world.pathway, user=world.admin)
-    clock_definition_delete(definition=mri_definition(draft, METS), user=world.admin)
+def test_publishing_validates_the_whole_draft(service, pathway, service_admin, now):
+    draft = pathway_version_draft_create(version=pathway, user=service_admin)
+    clock_definition_delete(definition=mri_definition(draft, METS), user=service_admin)
     # A row written behind the services' back is caught at publishing too.
     draft.clock_definitions.filter(kind="radiotherapy").update(target=timedelta(0))
 
     with pytest.raises(PathwayInvalid) as refused:
-        pathway_version_publish(version=draft, user=world.admin, now=now)
+        pathway_version_publish(version=draft, user=service_admin, now=now)
 
     errors = refused.value.errors
     assert any(key.endswith(".target") for key in errors)
     assert any(METS in message for message in errors["clock_definitions"])
     draft.refresh_from_db()
     assert draft.published_at is None
-    assert pathway_version_current(service=world.service) == world.pathway
+    assert pathway_version_current(service=service) == pathway
 
 
-def test_publishing_changes_new_referrals_only(world, make_referral, now):
+def test_publishing_changes_new_referrals_only(world, service_admin, make_referral, now):
     before = make_referral(now=now - hours(2))
     assert before.category == MSCC
     before_mri = before.clocks.get(kind="mri")
@@ -291,14 +291,14 @@ def test_publishing_changes_new_referrals_only(world, make_referral, now):
     mri = mri_definition(draft)
     clock_definition_update(
         definition=mri,
-        user=world.admin,
+        user=service_admin,
         data=replace(MRI_MSCC, target=hours(12), reference="Local: MRI within 12 h"),
     )
     ack = draft.clock_definitions.get(kind="acknowledgement", categories=[MSCC])
     clock_definition_update(
-        definition=ack, user=world.admin, data=replace(definition_data(ack), target=hours(0.25))
+        definition=ack, user=service_admin, data=replace(definition_data(ack), target=hours(0.25))
     )
-    published = pathway_version_publish(version=draft, user=world.admin, now=now)
+    published = pathway_version_publish(version=draft, user=service_admin, now=now)
 
     assert published.published_at == now
     assert published.published_by == world.admin

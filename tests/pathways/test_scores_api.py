@@ -88,8 +88,7 @@ def test_calculate_as_every_role(world, api, who, url, body):
 
 
 @pytest.mark.parametrize("who", USERS)
-def test_record_as_every_role(world, api, make_referral, who):
-    referral = make_referral()
+def test_record_as_every_role(world, api, referral, who):
     response = client_for(world, api, who).post(
         scores_url(referral), {"kind": "sins", "inputs": SINS_BODY}, format="json"
     )
@@ -98,8 +97,7 @@ def test_record_as_every_role(world, api, make_referral, who):
 
 
 @pytest.mark.parametrize("who", USERS)
-def test_list_as_every_role(world, api, make_referral, who):
-    referral = make_referral()
+def test_list_as_every_role(world, api, referral, who):
     response = client_for(world, api, who).get(scores_url(referral))
     assert response.status_code == LIST[who], (who, response.content)
 
@@ -121,17 +119,14 @@ def test_intended_roles():
     assert {str(r) for r in ACTION_ROLES["score_record"]} == {"coordinator", "senior_clinician"}
 
 
-def test_recording_on_a_referral_that_does_not_exist_is_404(world, api):
+def test_recording_on_a_referral_that_does_not_exist_is_404(coordinator, api):
     url = "/api/v1/referrals/00000000-0000-0000-0000-000000000000/scores/"
-    response = api(world.coordinator).post(
-        url, {"kind": "sins", "inputs": SINS_BODY}, format="json"
-    )
+    response = api(coordinator).post(url, {"kind": "sins", "inputs": SINS_BODY}, format="json")
     assert response.status_code == 404
 
 
-def test_another_services_referral_is_404_even_with_a_bad_body(world, api, make_referral):
+def test_another_services_referral_is_404_even_with_a_bad_body(world, api, referral):
     # The scope is checked before the body, so a 400 cannot reveal the referral exists.
-    referral = make_referral()
     response = api(world.coordinator_other).post(
         scores_url(referral), {"kind": "sins", "inputs": {}}, format="json"
     )
@@ -142,8 +137,8 @@ def test_another_services_referral_is_404_even_with_a_bad_body(world, api, make_
 # --- Calculating -------------------------------------------------------------------
 
 
-def test_sins_answers_score_band_components_and_note(world, api):
-    response = api(world.referrer).post(SINS_URL, SINS_BODY, format="json")
+def test_sins_answers_score_band_components_and_note(referrer, api):
+    response = api(referrer).post(SINS_URL, SINS_BODY, format="json")
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"score", "band", "components", "note"}
@@ -161,8 +156,8 @@ def test_sins_answers_score_band_components_and_note(world, api):
     assert ScoreRecord.objects.count() == 0  # calculating stores nothing
 
 
-def test_tokuhashi_answers_score_band_survival_components_and_note(world, api):
-    response = api(world.coordinator).post(TOKUHASHI_URL, TOKUHASHI_BODY, format="json")
+def test_tokuhashi_answers_score_band_survival_components_and_note(coordinator, api):
+    response = api(coordinator).post(TOKUHASHI_URL, TOKUHASHI_BODY, format="json")
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"score", "band", "predicted_survival", "components", "note"}
@@ -204,8 +199,8 @@ def test_tokuhashi_answers_score_band_survival_components_and_note(world, api):
         ({**SINS_BODY, "alignment": "deformity"}, 13, "unstable"),
     ],
 )
-def test_sins_bands_over_http(world, api, body, score, band):
-    response = api(world.senior).post(SINS_URL, body, format="json")
+def test_sins_bands_over_http(senior_clinician, api, body, score, band):
+    response = api(senior_clinician).post(SINS_URL, body, format="json")
     assert (response.json()["score"], response.json()["band"]) == (score, band)
 
 
@@ -218,16 +213,16 @@ def test_sins_bands_over_http(world, api, body, score, band):
         ({"karnofsky": 80}, 12, "12-15"),
     ],
 )
-def test_tokuhashi_bands_over_http(world, api, changes, score, band):
-    response = api(world.senior).post(TOKUHASHI_URL, TOKUHASHI_BODY | changes, format="json")
+def test_tokuhashi_bands_over_http(senior_clinician, api, changes, score, band):
+    response = api(senior_clinician).post(TOKUHASHI_URL, TOKUHASHI_BODY | changes, format="json")
     assert (response.json()["score"], response.json()["band"]) == (score, band)
 
 
 @pytest.mark.parametrize(("url", "body"), [(SINS_URL, SINS_BODY), (TOKUHASHI_URL, TOKUHASHI_BODY)])
-def test_each_missing_component_is_a_400_naming_it(world, api, url, body):
+def test_each_missing_component_is_a_400_naming_it(coordinator, api, url, body):
     for component in body:
         partial = {k: v for k, v in body.items() if k != component}
-        response = api(world.coordinator).post(url, partial, format="json")
+        response = api(coordinator).post(url, partial, format="json")
         assert response.status_code == 400, component
         errors = response.json()
         assert list(errors) == [component]
@@ -236,23 +231,23 @@ def test_each_missing_component_is_a_400_naming_it(world, api, url, body):
 
 
 @pytest.mark.parametrize(("url", "body"), [(SINS_URL, SINS_BODY), (TOKUHASHI_URL, TOKUHASHI_BODY)])
-def test_a_null_component_is_refused(world, api, url, body):
+def test_a_null_component_is_refused(coordinator, api, url, body):
     component = next(iter(body))
-    response = api(world.coordinator).post(url, body | {component: None}, format="json")
+    response = api(coordinator).post(url, body | {component: None}, format="json")
     assert response.status_code == 400
     assert list(response.json()) == [component]
 
 
 @pytest.mark.parametrize(("url", "body"), [(SINS_URL, SINS_BODY), (TOKUHASHI_URL, TOKUHASHI_BODY)])
-def test_an_empty_body_names_every_component(world, api, url, body):
-    response = api(world.coordinator).post(url, {}, format="json")
+def test_an_empty_body_names_every_component(coordinator, api, url, body):
+    response = api(coordinator).post(url, {}, format="json")
     assert response.status_code == 400
     assert set(response.json()) == set(body)
 
 
 @pytest.mark.parametrize(("url", "body"), [(SINS_URL, SINS_BODY), (TOKUHASHI_URL, TOKUHASHI_BODY)])
-def test_unknown_fields_are_refused_by_name(world, api, url, body):
-    response = api(world.coordinator).post(url, body | {"locaton": "mobile"}, format="json")
+def test_unknown_fields_are_refused_by_name(coordinator, api, url, body):
+    response = api(coordinator).post(url, body | {"locaton": "mobile"}, format="json")
     assert response.status_code == 400
     assert response.json() == {"locaton": ["Unknown field."]}
 
@@ -296,9 +291,9 @@ def test_unknown_fields_are_refused_by_name(world, api, url, body):
     ],
 )
 def test_unknown_codes_are_a_400_naming_the_field_and_listing_the_codes(
-    world, api, url, body, field, bad, codes
+    coordinator, api, url, body, field, bad, codes
 ):
-    response = api(world.coordinator).post(url, body | {field: bad}, format="json")
+    response = api(coordinator).post(url, body | {field: bad}, format="json")
     assert response.status_code == 400
     errors = response.json()
     assert list(errors) == [field]
@@ -322,33 +317,30 @@ def test_unknown_codes_are_a_400_naming_the_field_and_listing_the_codes(
         ("vertebral_metastases", -3),
     ],
 )
-def test_invalid_tokuhashi_values_are_a_400_naming_the_field(world, api, field, bad):
-    response = api(world.coordinator).post(
-        TOKUHASHI_URL, TOKUHASHI_BODY | {field: bad}, format="json"
-    )
+def test_invalid_tokuhashi_values_are_a_400_naming_the_field(coordinator, api, field, bad):
+    response = api(coordinator).post(TOKUHASHI_URL, TOKUHASHI_BODY | {field: bad}, format="json")
     assert response.status_code == 400, response.content
     assert list(response.json()) == [field]
 
 
-def test_karnofsky_off_the_scale_says_steps_of_ten(world, api):
-    response = api(world.coordinator).post(
+def test_karnofsky_off_the_scale_says_steps_of_ten(coordinator, api):
+    response = api(coordinator).post(
         TOKUHASHI_URL, TOKUHASHI_BODY | {"karnofsky": 45}, format="json"
     )
     assert "steps of 10" in response.json()["karnofsky"][0]
 
 
 @pytest.mark.parametrize("raw", [b"[]", b"not json", b'"sins"'])
-def test_a_body_that_is_not_a_json_object_is_a_400(world, api, raw):
-    response = api(world.coordinator).post(SINS_URL, raw, content_type="application/json")
+def test_a_body_that_is_not_a_json_object_is_a_400(coordinator, api, raw):
+    response = api(coordinator).post(SINS_URL, raw, content_type="application/json")
     assert response.status_code == 400
 
 
 # --- Recording -----------------------------------------------------------------------
 
 
-def test_recording_a_sins_score_stores_inputs_result_and_who(world, api, make_referral):
-    referral = make_referral()
-    response = api(world.coordinator).post(
+def test_recording_a_sins_score_stores_inputs_result_and_who(coordinator, api, referral):
+    response = api(coordinator).post(
         scores_url(referral), {"kind": "sins", "inputs": SINS_BODY}, format="json"
     )
     assert response.status_code == 201, response.content
@@ -378,13 +370,12 @@ def test_recording_a_sins_score_stores_inputs_result_and_who(world, api, make_re
     assert record.kind == "sins"
     assert record.inputs == SINS_BODY
     assert (record.score, record.band, record.predicted_survival) == (11, "indeterminate", "")
-    assert record.recorded_by == world.coordinator
+    assert record.recorded_by == coordinator
     assert record.recorded_at is not None
 
 
-def test_recording_a_tokuhashi_score_stores_the_predicted_survival(world, api, make_referral):
-    referral = make_referral()
-    response = api(world.senior).post(
+def test_recording_a_tokuhashi_score_stores_the_predicted_survival(senior_clinician, api, referral):
+    response = api(senior_clinician).post(
         scores_url(referral), {"kind": "tokuhashi", "inputs": TOKUHASHI_BODY}, format="json"
     )
     assert response.status_code == 201, response.content
@@ -398,45 +389,45 @@ def test_recording_a_tokuhashi_score_stores_the_predicted_survival(world, api, m
     record = ScoreRecord.objects.get()
     assert record.inputs == TOKUHASHI_BODY
     assert record.predicted_survival == "6 months or more"
-    assert record.recorded_by == world.senior
+    assert record.recorded_by == senior_clinician
 
 
-def test_stored_inputs_are_normalised(world, api, make_referral):
+def test_stored_inputs_are_normalised(coordinator, api, referral):
     # DRF reads "70" as the integer 70; the stored inputs hold the integer.
-    referral = make_referral()
     inputs = TOKUHASHI_BODY | {"karnofsky": "70", "vertebral_metastases": "2"}
-    response = api(world.coordinator).post(
+    response = api(coordinator).post(
         scores_url(referral), {"kind": "tokuhashi", "inputs": inputs}, format="json"
     )
     assert response.status_code == 201
     assert ScoreRecord.objects.get().inputs == TOKUHASHI_BODY
 
 
-def test_list_gives_the_referrals_records_oldest_first(world, api, make_referral):
+def test_list_gives_the_referrals_records_oldest_first(
+    coordinator, senior_clinician, api, make_referral
+):
     referral = make_referral()
     other = make_referral()
-    client = api(world.coordinator)
+    client = api(coordinator)
     client.post(scores_url(referral), {"kind": "sins", "inputs": SINS_BODY}, format="json")
     client.post(
         scores_url(referral), {"kind": "tokuhashi", "inputs": TOKUHASHI_BODY}, format="json"
     )
     client.post(scores_url(other), {"kind": "sins", "inputs": SINS_BODY}, format="json")
 
-    response = api(world.senior).get(scores_url(referral))
+    response = api(senior_clinician).get(scores_url(referral))
     assert response.status_code == 200
     body = response.json()
     assert [r["kind"] for r in body] == ["sins", "tokuhashi"]
     assert body[1]["components"]["primary_site"] == 5
     assert body[1]["inputs"] == TOKUHASHI_BODY
     assert all(r["recorded_by"] == "coordinator" for r in body)
-    assert api(world.senior).get(scores_url(other)).json()[0]["kind"] == "sins"
+    assert api(senior_clinician).get(scores_url(other)).json()[0]["kind"] == "sins"
 
 
-def test_listing_scores_is_recorded_as_a_view_of_patient_data(world, api, make_referral):
-    referral = make_referral()
-    api(world.coordinator).get(scores_url(referral))
+def test_listing_scores_is_recorded_as_a_view_of_patient_data(coordinator, api, referral):
+    api(coordinator).get(scores_url(referral))
     access = PatientDataAccess.objects.filter(view="api.score_record.list").get()
-    assert access.user == world.coordinator
+    assert access.user == coordinator
     assert access.referral_ids == [str(referral.pk)]
 
 
@@ -452,29 +443,28 @@ def test_listing_scores_is_recorded_as_a_view_of_patient_data(world, api, make_r
     ],
 )
 def test_bad_record_bodies_are_a_400_naming_the_field_and_store_nothing(
-    world, api, make_referral, body, field
+    coordinator, api, referral, body, field
 ):
-    referral = make_referral()
-    response = api(world.coordinator).post(scores_url(referral), body, format="json")
+    response = api(coordinator).post(scores_url(referral), body, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json()
     assert ScoreRecord.objects.count() == 0
 
 
-def test_an_unknown_kind_lists_the_kinds(world, api, make_referral):
-    referral = make_referral()
-    response = api(world.coordinator).post(
+def test_an_unknown_kind_lists_the_kinds(coordinator, api, referral):
+    response = api(coordinator).post(
         scores_url(referral), {"kind": "bilsky", "inputs": SINS_BODY}, format="json"
     )
     assert "sins, tokuhashi" in response.json()["kind"][0]
 
 
 @pytest.mark.parametrize(("kind", "body"), [("sins", SINS_BODY), ("tokuhashi", TOKUHASHI_BODY)])
-def test_each_missing_component_refuses_the_record_naming_it(world, api, make_referral, kind, body):
-    referral = make_referral()
+def test_each_missing_component_refuses_the_record_naming_it(
+    coordinator, api, referral, kind, body
+):
     for component in body:
         partial = {k: v for k, v in body.items() if k != component}
-        response = api(world.coordinator).post(
+        response = api(coordinator).post(
             scores_url(referral), {"kind": kind, "inputs": partial}, format="json"
         )
         assert response.status_code == 400, component
@@ -500,10 +490,9 @@ def test_each_missing_component_refuses_the_record_naming_it(world, api, make_re
     ],
 )
 def test_invalid_inputs_refuse_the_record_naming_the_component(
-    world, api, make_referral, kind, inputs, field
+    coordinator, api, referral, kind, inputs, field
 ):
-    referral = make_referral()
-    response = api(world.coordinator).post(
+    response = api(coordinator).post(
         scores_url(referral), {"kind": kind, "inputs": inputs}, format="json"
     )
     assert response.status_code == 400
@@ -511,25 +500,24 @@ def test_invalid_inputs_refuse_the_record_naming_the_component(
     assert ScoreRecord.objects.count() == 0
 
 
-def test_the_service_refuses_bad_inputs_and_stores_nothing(world, make_referral):
+def test_the_service_refuses_bad_inputs_and_stores_nothing(coordinator, referral):
     from django.core.exceptions import ValidationError
 
     from pathways.services import score_record
 
-    referral = make_referral()
     with pytest.raises(ValidationError) as caught:
         score_record(
             referral=referral,
             kind="tokuhashi",
             inputs=TOKUHASHI_BODY | {"frankel": None},
-            user=world.coordinator,
+            user=coordinator,
         )
     assert list(caught.value.message_dict) == ["frankel"]
     assert ScoreRecord.objects.count() == 0
 
 
-def test_the_schema_documents_the_scoring_calls(world, api):
-    response = api(world.coordinator).get("/api/schema/", HTTP_ACCEPT="application/json")
+def test_the_schema_documents_the_scoring_calls(coordinator, api):
+    response = api(coordinator).get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert "post" in paths[SINS_URL]

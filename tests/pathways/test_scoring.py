@@ -373,6 +373,7 @@ tokuhashi_inputs = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow
 @given(sins_inputs)
 def test_sins_total_is_the_sum_of_its_components_and_the_band_matches(inputs):
     result = sins_score(inputs)
@@ -382,6 +383,7 @@ def test_sins_total_is_the_sum_of_its_components_and_the_band_matches(inputs):
     assert result.band == scoring.sins_band(result.score)
 
 
+@pytest.mark.slow
 @given(tokuhashi_inputs)
 def test_tokuhashi_total_is_the_sum_of_its_components_and_the_band_matches(inputs):
     result = tokuhashi_score(inputs)

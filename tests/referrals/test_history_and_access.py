@@ -10,26 +10,25 @@ from referrals.models import PatientDataAccess, Referral
 from tests.conftest import referral_body
 
 
-def test_history_records_the_token_user_who_created_and_acknowledged(world, api):
-    response = api(world.referrer).post("/api/v1/referrals/", referral_body(), format="json")
+def test_history_records_the_token_user_who_created_and_acknowledged(referrer, coordinator, api):
+    response = api(referrer).post("/api/v1/referrals/", referral_body(), format="json")
     referral = Referral.objects.get(pk=response.json()["id"])
-    assert referral.history.earliest().history_user == world.referrer
+    assert referral.history.earliest().history_user == referrer
     clock = Clock.objects.get(referral=referral, kind="acknowledgement")
-    assert clock.history.earliest().history_user == world.referrer
+    assert clock.history.earliest().history_user == referrer
 
-    api(world.coordinator).post(f"/api/v1/referrals/{referral.pk}/acknowledge/")
+    api(coordinator).post(f"/api/v1/referrals/{referral.pk}/acknowledge/")
     latest = referral.history.latest()
-    assert latest.history_user == world.coordinator
+    assert latest.history_user == coordinator
     assert latest.status == "triaged"
-    assert clock.history.latest().history_user == world.coordinator
+    assert clock.history.latest().history_user == coordinator
     assert clock.history.latest().status == "met"
 
 
-def test_every_patient_data_view_is_recorded(world, api, make_referral):
-    referral = make_referral()
-    api(world.coordinator).get(f"/api/v1/referrals/{referral.pk}/")
-    api(world.coordinator).get("/api/v1/queue/")
-    api(world.referrer).get("/api/v1/referrals/")
+def test_every_patient_data_view_is_recorded(referrer, coordinator, api, referral):
+    api(coordinator).get(f"/api/v1/referrals/{referral.pk}/")
+    api(coordinator).get("/api/v1/queue/")
+    api(referrer).get("/api/v1/referrals/")
     rows = list(
         PatientDataAccess.objects.order_by("id").values_list(
             "user__username", "view", "referral_ids"
@@ -42,16 +41,14 @@ def test_every_patient_data_view_is_recorded(world, api, make_referral):
     ]
 
 
-def test_refused_views_record_nothing(world, api, make_referral):
-    referral = make_referral()
+def test_refused_views_record_nothing(world, api, referral):
     api(world.referrer_other).get(f"/api/v1/referrals/{referral.pk}/")
     api(world.lead).get("/api/v1/referrals/")
     assert PatientDataAccess.objects.count() == 0
 
 
-def test_access_records_cannot_be_changed_or_deleted_through_the_orm(world, api, make_referral):
-    referral = make_referral()
-    api(world.coordinator).get(f"/api/v1/referrals/{referral.pk}/")
+def test_access_records_cannot_be_changed_or_deleted_through_the_orm(coordinator, api, referral):
+    api(coordinator).get(f"/api/v1/referrals/{referral.pk}/")
     row = PatientDataAccess.objects.get()
     row.view = "edited"
     with pytest.raises(AppendOnlyError):
@@ -61,9 +58,8 @@ def test_access_records_cannot_be_changed_or_deleted_through_the_orm(world, api,
 
 
 @pytest.mark.postgres
-def test_access_records_cannot_be_changed_even_in_sql(world, api, make_referral):
-    referral = make_referral()
-    api(world.coordinator).get(f"/api/v1/referrals/{referral.pk}/")
+def test_access_records_cannot_be_changed_even_in_sql(coordinator, api, referral):
+    api(coordinator).get(f"/api/v1/referrals/{referral.pk}/")
     for statement in (
         "UPDATE referrals_patientdataaccess SET view = 'x'",
         "DELETE FROM referrals_patientdataaccess",
