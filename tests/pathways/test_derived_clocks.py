@@ -56,6 +56,13 @@ scenario_st = st.tuples(
 )
 
 
+def record(referral, user, now, kind, occurred_at, **extra):
+    """A clinical event through the workflow, as the API records it."""
+    return referral_event_add(
+        referral=referral, user=user, now=now, kind=kind, occurred_at=occurred_at, **extra
+    )
+
+
 def standing_clocks(referral):
     return sorted(
         (c.kind, c.status, c.started_at, c.due_at, c.stopped_at)
@@ -102,20 +109,16 @@ def test_any_order_and_any_withdrawal_give_the_clocks_of_the_standing_events(
     for action, i in steps:
         kind, minutes, _ = shuffled[i]
         if action == "record":
-            recorded[i] = referral_event_add(
-                referral=first,
-                user=world.coordinator,
-                now=now,
-                kind=kind,
-                occurred_at=received + timedelta(minutes=minutes),
+            recorded[i] = record(
+                first, world.coordinator, now, kind, received + timedelta(minutes=minutes)
             )
         else:
-            referral_event_add(
-                referral=first,
-                user=world.coordinator,
-                now=now,
-                kind="entered_in_error",
-                occurred_at=now,
+            record(
+                first,
+                world.coordinator,
+                now,
+                "entered_in_error",
+                now,
                 details="Wrong patient.",
                 corrects=recorded[i].pk,
             )
@@ -124,13 +127,7 @@ def test_any_order_and_any_withdrawal_give_the_clocks_of_the_standing_events(
     second = make()
     for kind, minutes, mistaken in sorted(events, key=lambda e: e[1]):
         if not mistaken:
-            referral_event_add(
-                referral=second,
-                user=world.coordinator,
-                now=now,
-                kind=kind,
-                occurred_at=received + timedelta(minutes=minutes),
-            )
+            record(second, world.coordinator, now, kind, received + timedelta(minutes=minutes))
 
     assert standing_clocks(first) == standing_clocks(second)
     # One running clock of a kind at most (also a database constraint).
@@ -205,30 +202,18 @@ def test_withdrawing_a_mistaken_ruling_out_restores_the_radiotherapy_clock_it_pr
     mistake was withdrawn."""
     now = timezone.now()
     referral = make_referral(now=now - timedelta(hours=10))
-    ruled_out = referral_event_add(
-        referral=referral,
-        user=world.coordinator,
-        now=now,
-        kind="mscc_ruled_out",
-        occurred_at=now - timedelta(hours=9),
-    )
-    referral_event_add(
-        referral=referral,
-        user=world.coordinator,
-        now=now,
-        kind="rt_decision",
-        occurred_at=now - timedelta(hours=2),
-    )
+    ruled_out = record(referral, world.coordinator, now, "mscc_ruled_out", now - timedelta(hours=9))
+    record(referral, world.coordinator, now, "rt_decision", now - timedelta(hours=2))
     assert not Clock.objects.filter(referral=referral, kind="radiotherapy").exists()
     mri = Clock.objects.get(referral=referral, kind="mri")
     assert mri.status == ClockStatus.CANCELLED
 
-    referral_event_add(
-        referral=referral,
-        user=world.coordinator,
-        now=now,
-        kind="entered_in_error",
-        occurred_at=now,
+    record(
+        referral,
+        world.coordinator,
+        now,
+        "entered_in_error",
+        now,
         details="Ruled out on the wrong patient's scan.",
         corrects=ruled_out.pk,
     )
@@ -305,20 +290,14 @@ def test_a_terminal_move_entered_in_error_is_reversed_with_its_original_due_time
 def test_a_death_entered_in_error_is_withdrawn_and_the_referral_reopens(world, make_referral):
     now = timezone.now()
     referral = make_referral(now=now - timedelta(hours=3))
-    died = referral_event_add(
-        referral=referral,
-        user=world.coordinator,
-        now=now,
-        kind="died",
-        occurred_at=now - timedelta(hours=1),
-    )
+    died = record(referral, world.coordinator, now, "died", now - timedelta(hours=1))
     assert Referral.objects.get(pk=referral.pk).status == "died"
-    referral_event_add(
-        referral=referral,
-        user=world.coordinator,
-        now=now,
-        kind="entered_in_error",
-        occurred_at=now,
+    record(
+        referral,
+        world.coordinator,
+        now,
+        "entered_in_error",
+        now,
         details="Another patient with the same name.",
         corrects=died.pk,
     )
@@ -336,19 +315,19 @@ def test_a_clock_the_recompute_makes_overdue_is_escalated_once_per_step(world, m
     referral = make_referral(now=now - timedelta(hours=30))
     sweep(now=now - timedelta(hours=29), enqueue=lambda ids: None)
     raised_before = Escalation.objects.filter(clock__referral=referral).count()
-    mri = referral_event_add(
-        referral=referral,
-        user=world.coordinator,
-        now=now - timedelta(hours=28),
-        kind="mri_performed",
-        occurred_at=now - timedelta(hours=28),
+    mri = record(
+        referral,
+        world.coordinator,
+        now - timedelta(hours=28),
+        "mri_performed",
+        now - timedelta(hours=28),
     )
-    referral_event_add(
-        referral=referral,
-        user=world.coordinator,
-        now=now,
-        kind="entered_in_error",
-        occurred_at=now,
+    record(
+        referral,
+        world.coordinator,
+        now,
+        "entered_in_error",
+        now,
         details="Booked, not performed.",
         corrects=mri.pk,
     )
