@@ -262,6 +262,8 @@ def _detail_context(
     closed = referral.status in TERMINAL_STATUSES
     events = list(referral.events.all())
     status_choices, status_needs = _status_choices(referral)
+    # A closure entered in error is reversed back to the state held before it.
+    reopen_to = referral.status_before_close if closed else ""
     event_choices = [
         (k.value, k.label)
         for k in EventKind
@@ -310,6 +312,7 @@ def _detail_context(
         "event_choices": event_choices,
         "status_choices": status_choices,
         "status_needs": status_needs,
+        "reopen_to": reopen_to,
         "mdt_choices": MdtDecisionKind.choices(),
         "sins_choices": forms.sins_choices(),
         "tokuhashi_choices": forms.tokuhashi_choices(),

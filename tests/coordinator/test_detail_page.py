@@ -759,3 +759,36 @@ def test_the_timeline_is_in_time_order_with_who_recorded_it(world: Any, make_ref
     assert "recorded by Coordinator" in timeline
     assert "recorded by Senior" in timeline
     assert "dexamethasone_given details" in timeline
+
+
+def test_a_closure_entered_in_error_is_reopened_from_the_page(
+    world: Any, make_referral: Any
+) -> None:
+    referral = make_referral()
+    client = signed_in(world.coordinator)
+    client.post(
+        f"/referrals/{referral.pk}/status/",
+        {"status": "withdrawn", "reason": "Referred to the wrong service."},
+        **HX,
+    )
+    page = html(client.get(f"/referrals/{referral.pk}/"))
+    form = fragment(page, "form-status")
+    assert "entered in error" in form
+    assert 'name="status" value="received"' in form
+
+    refused = html(client.post(f"/referrals/{referral.pk}/status/", {"status": "received"}, **HX))
+    assert "reason" in fragment(refused, "form-status").lower()
+    referral.refresh_from_db()
+    assert referral.status == "withdrawn"
+
+    body = html(
+        client.post(
+            f"/referrals/{referral.pk}/status/",
+            {"status": "received", "reason": "Closed the wrong patient's referral."},
+            **HX,
+        )
+    )
+    referral.refresh_from_db()
+    assert referral.status == "received"
+    assert "Change status" in fragment(body, "form-status")
+    assert "Cancelled" not in text(fragment(body, "clocks"))
