@@ -67,7 +67,7 @@ def referral_create(
     referral.triage_category = referral.category = category
     referral._history_user = user  # type: ignore[attr-defined]
     referral.save()
-    referral_clocks_follow(referral=referral, user=user, now=now)
+    referral_clocks_follow(referral=referral, user=user, now=now, new=True)
     log.info(
         "referral.created",
         reference=referral.reference,

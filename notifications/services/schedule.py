@@ -38,10 +38,17 @@ def clocks_schedule(clocks: Iterable[Clock]) -> None:
     policy_ids = {c.referral.escalation_policy_id for c in clocks}
     steps = policy_steps({p for p in policy_ids if p is not None})
     raised: dict[object, set[int]] = {}
-    for clock_id, step_id in Escalation.objects.filter(
-        clock__in=[c for c in clocks if c.status == ClockStatus.RUNNING]
-    ).values_list("clock_id", "step_id"):
-        raised.setdefault(clock_id, set()).add(step_id)
+    # A clock created in this recompute has raised nothing yet.
+    known = [
+        c
+        for c in clocks
+        if c.status == ClockStatus.RUNNING and not getattr(c, "created_now", False)
+    ]
+    if known:
+        for clock_id, step_id in Escalation.objects.filter(clock__in=known).values_list(
+            "clock_id", "step_id"
+        ):
+            raised.setdefault(clock_id, set()).add(step_id)
     for clock in clocks:
         policy_id = clock.referral.escalation_policy_id
         timings = step_timings(steps.get(policy_id, []) if policy_id is not None else [])

@@ -15,6 +15,7 @@ from datetime import datetime
 from uuid import UUID
 
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from core.errors import Conflict, DomainError, NotFound
 from core.logs import get_logger
@@ -98,7 +99,9 @@ def derivation_inputs(
     )
 
 
-def clocks_recompute(*, referral: Referral, user: User | None, now: datetime) -> list[Clock]:
+def clocks_recompute(
+    *, referral: Referral, user: User | None, now: datetime, new: bool = False
+) -> list[Clock]:
     """Make the referral's clock rows what its standing inputs imply.
 
     A row the derivation still yields keeps its identity (and so its
@@ -106,12 +109,16 @@ def clocks_recompute(*, referral: Referral, user: User | None, now: datetime) ->
     one is created; a row it no longer yields (its start was withdrawn, or its
     definition no longer applies) is kept, cancelled and marked void, so it is
     out of every count. Returns the rows whose times or status changed, for
-    the escalation schedule."""
-    clocks = list(referral.clocks.select_for_update().all())
-    events = standing_events(referral)
+    the escalation schedule; those it created carry ``created_now``.
+
+    ``new``: the referral was created in this transaction, so it has neither
+    clocks nor events yet (intake skips reading them)."""
+    clocks = [] if new else list(referral.clocks.select_for_update().all())
+    events = [] if new else standing_events(referral)
     derived = derivation.derive(derivation_inputs(referral, clocks, events))
     by_key = {clock_key(c): c for c in clocks}
     changed: list[Clock] = []
+    created: list[Clock] = []
 
     # Rows are written so that no moment has two running clocks of a kind
     # (a database constraint): voided rows first, then stopped, then running.
@@ -147,12 +154,16 @@ def clocks_recompute(*, referral: Referral, user: User | None, now: datetime) ->
             "void": False,
         }
         if existing is None:
-            created = Clock(referral=referral, **values)
-            created._history_user = user  # type: ignore[attr-defined]
-            created.save()
-            changed.append(created)
+            created.append(Clock(referral=referral, **values))
         else:
             _set(existing, user, changed, **values)
+    if created:
+        # New rows after every update: running ones only once the clocks they
+        # replace have stopped. One insert for the rows, one for their history.
+        bulk_create_with_history(created, Clock, default_user=user)
+        for clock in created:
+            clock.created_now = True  # type: ignore[attr-defined]
+        changed += created
     if changed:
         log.info(
             "clocks.recomputed",
