@@ -7,7 +7,7 @@ subclasses ``LabelledEnum`` and declares each member as ``(code, label)``::
         MRI_PERFORMED = "mri_performed", "MRI performed"
 
 ``EventKind.MRI_PERFORMED`` is still the string ``"mri_performed"`` (the public
-code, DESIGN.md section 8); ``.label`` is what a person reads, and
+code: rename none, add freely); ``.label`` is what a person reads, and
 ``EventKind.choices()`` gives Django field choices. Every labelled enum is
 registered by class name, so ``label_of("EventKind", code)`` (and the
 ``label`` template filter built on it) finds a stored code's label.
