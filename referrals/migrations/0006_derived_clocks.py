@@ -2,6 +2,26 @@
 
 from django.db import migrations, models
 
+TERMINAL = ("closed", "closed_not_mscc", "redirected", "withdrawn", "died")
+
+
+def backfill_status_before_close(apps, schema_editor):
+    """A referral closed before this field existed gets the state it held
+    before its closure from its history, so that a closure entered in error
+    can be reversed for it too."""
+    Referral = apps.get_model("referrals", "Referral")
+    History = apps.get_model("referrals", "HistoricalReferral")
+    for referral in Referral.objects.filter(status__in=TERMINAL).only("pk", "status"):
+        before = (
+            History.objects.filter(id=referral.pk)
+            .exclude(status__in=TERMINAL)
+            .order_by("-history_date")
+            .values_list("status", flat=True)
+            .first()
+        )
+        if before:
+            Referral.objects.filter(pk=referral.pk).update(status_before_close=before)
+
 
 class Migration(migrations.Migration):
 
@@ -20,4 +40,5 @@ class Migration(migrations.Migration):
             name='status_before_close',
             field=models.CharField(blank=True, choices=[('received', 'Received'), ('triaged', 'Triaged'), ('investigating', 'Investigating'), ('treatment_planned', 'Treatment planned'), ('treating', 'Treating'), ('rehabilitation', 'Rehabilitation'), ('closed', 'Closed'), ('closed_not_mscc', 'Closed not mscc'), ('redirected', 'Redirected'), ('withdrawn', 'Withdrawn'), ('died', 'Died')], max_length=32),
         ),
+        migrations.RunPython(backfill_status_before_close, migrations.RunPython.noop),
     ]

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from coordinator.services import (
     referral_event_add,
     referral_override_category,
+    referral_status_change,
 )
 from notifications.models import Escalation
 from notifications.services.sweep import sweep
@@ -364,3 +365,26 @@ def test_the_migration_recomputes_clocks_patched_by_the_old_engine(world, make_r
     steps = list(Escalation.objects.filter(clock=mri).values_list("step_id", flat=True))
     assert steps and len(steps) == len(set(steps))
     assert recompute_all(None, None) == 0  # idempotent
+
+
+def test_a_referral_closed_before_the_field_existed_learns_its_state_from_history(
+    world, make_referral
+):
+    """referrals/0006_derived_clocks backfills status_before_close from the
+    history, so an old closure entered in error can be reversed too."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    backfill = import_module(
+        "referrals.migrations.0006_derived_clocks"
+    ).backfill_status_before_close
+    now = timezone.now()
+    referral = make_referral(now=now - timedelta(hours=2))
+    referral_status_change(
+        referral=referral, user=world.coordinator, now=now, status="withdrawn", reason="x"
+    )
+    Referral.objects.filter(pk=referral.pk).update(status_before_close="")  # as before
+    backfill(apps, None)
+    referral.refresh_from_db()
+    assert referral.status_before_close == "received"
