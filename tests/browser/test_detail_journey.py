@@ -8,45 +8,20 @@ Drives Debian's chromium through Playwright's sync API, as test_journey.py
 does. Screenshots go to /tmp, never into the repository.
 """
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connections
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_journey import CHROMIUM_ARGS, sign_in
-from tests.conftest import CHROMIUM, hours
+from tests.browser.conftest import sign_in
+from tests.conftest import hours
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOTS = Path("/tmp/mscc-detail")  # noqa: S108 - outside the repository on purpose
-
-
-@pytest.fixture(autouse=True)
-def _orm_beside_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Playwright's sync API runs an event loop in the test thread; Django would
-    # otherwise refuse ORM calls made while it runs.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-            # The connection the test body opened inside Playwright's context
-            # must be closed there, or the test database cannot be dropped
-            # (PostgreSQL): see test_journey.py.
-            connections.close_all()
 
 
 def still_the_same_page(page: Page) -> None:

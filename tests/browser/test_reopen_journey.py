@@ -7,41 +7,21 @@ page, open or closed, at either width.
 Screenshots go to /tmp, never into the repository.
 """
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.db import connections
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from pathways.models import Clock
-from tests.browser.test_journey import CHROMIUM_ARGS, sign_in
-from tests.conftest import CHROMIUM, hours
+from tests.browser.conftest import sign_in
+from tests.conftest import hours
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOTS = Path("/tmp/mscc-reopen")  # noqa: S108 - outside the repository on purpose
-
-
-@pytest.fixture(autouse=True)
-def _orm_beside_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-            connections.close_all()
 
 
 def no_axe_violations(page: Page) -> None:
