@@ -58,6 +58,29 @@ class Marking:
 
 
 @dataclass(frozen=True)
+class Override:
+    """A coordinator's change of category (a recorded clinical judgement)."""
+
+    at: datetime
+    category: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Period:
+    """A stretch of time under one category: from ``start`` (None: from the
+    beginning) to ``end`` (None: still now), and why it ended."""
+
+    start: datetime | None
+    end: datetime | None
+    category: str
+    end_reason: str = ""
+
+    def holds(self, at: datetime) -> bool:
+        return (self.start is None or at >= self.start) and (self.end is None or at < self.end)
+
+
+@dataclass(frozen=True)
 class Inputs:
     definitions: tuple[Definition, ...]
     received_at: datetime
@@ -66,9 +89,9 @@ class Inputs:
     category: str
     imaging_findings: str
     events: tuple[Event, ...]
-    # The latest category override: when, and why.
-    category_changed_at: datetime | None = None
-    category_reason: str = ""
+    # Every category override, in any order: when, to what, and the words a
+    # clock ended by it carries.
+    overrides: tuple["Override", ...] = ()
     # A closed (terminal) referral: when, and the words for its clocks.
     closed_at: datetime | None = None
     closed_reason: str = ""
@@ -106,54 +129,72 @@ def _first(events: Iterable[Event], kind: str) -> Event | None:
     return next((e for e in events if e.kind == kind), None)
 
 
+def _timeline(inputs: Inputs) -> list[_Period]:
+    """The referral's categories over time: triage's, then each override's."""
+    overrides = sorted(inputs.overrides, key=lambda o: o.at)
+    periods: list[_Period] = []
+    start: datetime | None = None
+    category = inputs.triage_category
+    for override in overrides:
+        periods.append(_Period(start, override.at, category, override.reason))
+        start, category = override.at, override.category
+    periods.append(_Period(start, None, category))
+    return periods
+
+
+def _periods_of(definition: Definition, timeline: list[_Period]) -> list[_Period]:
+    """The stretches in which ``definition`` applies, adjacent ones joined."""
+    joined: list[_Period] = []
+    for period in timeline:
+        if period.category not in definition.categories:
+            continue
+        if joined and joined[-1].end == period.start:
+            last = joined[-1]
+            joined[-1] = _Period(last.start, period.end, last.category, period.end_reason)
+        else:
+            joined.append(period)
+    return joined
+
+
 def derive(inputs: Inputs) -> list[DerivedClock]:
-    """Every clock the inputs imply, in a stable order (by definition, then
-    start). Clocks of definitions that applied only under the triage category
-    end when the category was overridden; clocks of the current category's
-    definitions run from their original anchors, so a changed category never
-    buys a deadline more time."""
+    """Every clock the inputs imply, in a stable order.
+
+    A definition applies while the referral's category is one of its
+    categories. A clock started at intake runs from its original anchor
+    (receipt, suspicion) whenever its definition applies, so a changed
+    category never buys a deadline more time; it ends where its definition
+    stopped applying, unless it applies again now. A clock started by an
+    event starts only while its definition applies, and ends where that
+    stretch ends. A kind already met under an earlier category is not started
+    again at intake under a later one."""
     events = sorted(inputs.events, key=lambda e: (e.occurred_at, str(e.id)))
     died = _first(events, EventKind.DIED)
     ruled_out = _first(events, EventKind.MSCC_RULED_OUT)
+    timeline = _timeline(inputs)
 
-    overridden = inputs.category_changed_at is not None and inputs.category != (
-        inputs.triage_category
-    )
-    current = [d for d in inputs.definitions if inputs.category in d.categories]
-    earlier = (
-        [
-            d
-            for d in inputs.definitions
-            if inputs.triage_category in d.categories and inputs.category not in d.categories
-        ]
-        if overridden
-        else []
+    applying = [(d, _periods_of(d, timeline)) for d in inputs.definitions]
+    # Earliest-applying first, so that a kind met under an earlier category
+    # is known before a later category's definition of the kind is reached.
+    applying = sorted(
+        ((d, periods) for d, periods in applying if periods),
+        key=lambda pair: (pair[1][0].start is not None, pair[1][0].start or inputs.received_at),
     )
     derived: list[DerivedClock] = []
-    # The earlier category's clocks first: a kind already met under it is
-    # not started again under the new category.
-    for definition in earlier:
+    for definition, periods in applying:
+        if definition.start_event in _INTAKE_ANCHORS:
+            met_before = any(
+                c.kind == definition.kind
+                and c.definition.id != definition.id
+                and c.status in (ClockStatus.MET, ClockStatus.MET_LATE)
+                and periods[0].start is not None
+                and c.stopped_at is not None
+                and c.stopped_at <= periods[0].start
+                for c in derived
+            )
+            if met_before:
+                continue
         derived += _clocks_of(
-            definition,
-            inputs,
-            events,
-            category=inputs.triage_category,
-            window_end=inputs.category_changed_at,
-            died=died,
-            ruled_out=ruled_out,
-        )
-    met_kinds = {c.kind for c in derived if c.status in (ClockStatus.MET, ClockStatus.MET_LATE)}
-    for definition in current:
-        if definition.start_event in _INTAKE_ANCHORS and definition.kind in met_kinds:
-            continue
-        derived += _clocks_of(
-            definition,
-            inputs,
-            events,
-            category=inputs.category,
-            window_end=None,
-            died=died,
-            ruled_out=ruled_out,
+            definition, inputs, events, periods=periods, died=died, ruled_out=ruled_out
         )
     return derived
 
@@ -163,25 +204,12 @@ def _clocks_of(
     inputs: Inputs,
     events: list[Event],
     *,
-    category: str,
-    window_end: datetime | None,
+    periods: list[_Period],
     died: Event | None,
     ruled_out: Event | None,
 ) -> list[DerivedClock]:
-    if definition.start_event in _INTAKE_ANCHORS:
-        anchor = (
-            inputs.suspected_at
-            if definition.start_event == ClockAnchor.SUSPECTED
-            else inputs.received_at
-        )
-        starts: list[tuple[datetime, Event | None]] = [(anchor, None)]
-    else:
-        starts = [(e.occurred_at, e) for e in events if e.kind == definition.start_event]
-
     # What ends every clock of this definition, whenever it started.
     endings: list[_Ending] = []
-    if window_end is not None:
-        endings.append(_Ending(window_end, inputs.category_reason))
     if ruled_out is not None and definition.kind != ClockKind.ACKNOWLEDGEMENT:
         endings.append(
             _Ending(
@@ -204,8 +232,28 @@ def _clocks_of(
     # instant as the ending does not start either).
     last_start = min((e.at for e in endings), default=None)
 
+    starts: list[tuple[datetime, Event | None, _Period]]
+    if definition.start_event in _INTAKE_ANCHORS:
+        anchor = (
+            inputs.suspected_at
+            if definition.start_event == ClockAnchor.SUSPECTED
+            else inputs.received_at
+        )
+        # One clock, from the anchor, under the first category it applied to;
+        # it ends where the definition last stopped applying, if it has.
+        starts = [(anchor, None, _Period(None, periods[-1].end, periods[0].category,
+                                         periods[-1].end_reason))]  # fmt: skip
+    else:
+        starts = [
+            (e.occurred_at, e, period)
+            for e in events
+            if e.kind == definition.start_event
+            for period in periods
+            if period.holds(e.occurred_at)
+        ]
+
     clocks: list[DerivedClock] = []
-    for started_at, start_event in starts:
+    for started_at, start_event, period in starts:
         if start_event is not None and last_start is not None and started_at >= last_start:
             break
         previous = clocks[-1] if clocks else None
@@ -213,6 +261,7 @@ def _clocks_of(
             previous.stopped_at is None or previous.stopped_at > started_at
         ):
             continue  # One clock of a kind runs at a time: this start adds nothing.
+        window = [] if period.end is None else [_Ending(period.end, period.end_reason)]
         key: ClockKey = (definition.id, start_event.id if start_event else None)
         clocks.append(
             _one_clock(
@@ -220,10 +269,10 @@ def _clocks_of(
                 inputs,
                 events,
                 key=key,
-                category=category,
+                category=period.category,
                 started_at=started_at,
                 start_event=start_event,
-                endings=endings,
+                endings=endings + window,
             )
         )
     return clocks

@@ -141,7 +141,12 @@ def referral_event_withdraw(
             referral=referral,
             user=user,
             now=now,
-            status=ReferralStatus(referral.status_before_close or ReferralStatus.TRIAGED),
+            status=ReferralStatus(
+                referral.status_before_close
+                # A death recorded before the state before it was kept: the
+                # acknowledgement says whether it had been triaged.
+                or (ReferralStatus.TRIAGED if referral.acknowledged_at else ReferralStatus.RECEIVED)
+            ),
             reason=f"Reopened: died was entered in error. {reason.strip()}",
         )
     referral_clocks_follow(referral=referral, user=user, now=now)

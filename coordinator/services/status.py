@@ -164,6 +164,9 @@ def _reopen(
                 event_withdraw(
                     referral=referral, event_id=event.pk, reason=reason, user=user, now=now
                 )
+    if referral.redirected_to:
+        referral.redirected_to = ""  # it went nowhere: the redirection was the mistake
+        referral.save(update_fields=["redirected_to"])
     status_set(
         referral=referral,
         user=user,

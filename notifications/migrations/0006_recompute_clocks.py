@@ -10,6 +10,11 @@ per clock and step, never a replay of those already raised.
 
 It runs the live services (not historical models) because the derivation is
 the point; on a new database there are no referrals and it does nothing.
+The price: it must run against the schema it was written for. A later
+migration that changes Referral, Clock, ClinicalEvent, ClockDefinition or the
+escalation models must come after it on every database with referrals (the
+dependency graph ensures that), and once every deployment has run it, it can
+be made a no-op.
 """
 
 from django.db import migrations

@@ -11,6 +11,7 @@ writer, notifications (notifications/services/schedule.py), which the
 workflow calls with the clocks this returns.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 from uuid import UUID
 
@@ -55,10 +56,40 @@ def clock_key(clock: Clock) -> derivation.ClockKey:
     return (clock.definition_id, clock.started_by_event_id)
 
 
+def category_overrides(referral: Referral) -> list[derivation.Override]:
+    """Every category override the referral has had, from its history (each
+    override is saved with its time, so each shows once per distinct time)."""
+    if referral.category_overridden_at is None:
+        return []
+    seen: dict[datetime, derivation.Override] = {}
+    rows = referral.history.filter(category_overridden_at__isnull=False).values_list(
+        "category_overridden_at", "category", "category_override_reason"
+    )
+    for at, category, reason in rows:
+        seen[at] = derivation.Override(
+            at, category, f"Category changed to {Category(category).label}: {reason}"
+        )
+    # The row itself is the last word (history may lag a save in this transaction).
+    at = referral.category_overridden_at
+    seen[at] = derivation.Override(
+        at,
+        referral.category,
+        f"Category changed to {Category(referral.category).label}: "
+        f"{referral.category_override_reason}",
+    )
+    return list(seen.values())
+
+
 def derivation_inputs(
-    referral: Referral, clocks: list[Clock], events: list[ClinicalEvent]
+    referral: Referral,
+    clocks: list[Clock],
+    events: list[ClinicalEvent],
+    keys: Mapping[UUID, derivation.ClockKey] | None = None,
 ) -> derivation.Inputs:
-    """Everything the clocks follow from, read off the referral."""
+    """Everything the clocks follow from, read off the referral. A marking
+    belongs to the clock its row carries (``keys``: row → clock, where a
+    recompute moved it)."""
+    keys = keys or {}
     definitions = tuple(
         derivation.Definition(
             id=d.pk,
@@ -80,11 +111,7 @@ def derivation_inputs(
         category=referral.category,
         imaging_findings=referral.imaging_findings,
         events=tuple(derivation.Event(e.pk, e.kind, e.occurred_at) for e in events),
-        category_changed_at=referral.category_overridden_at,
-        category_reason=(
-            f"Category changed to {Category(referral.category).label}: "
-            f"{referral.category_override_reason}"
-        ),
+        overrides=tuple(category_overrides(referral)),
         closed_at=referral.status_changed_at if closed else None,
         closed_reason=(
             f"Referral {ReferralStatus(referral.status).in_sentence}: {referral.status_reason}"
@@ -92,7 +119,9 @@ def derivation_inputs(
             else ""
         ),
         not_appropriate={
-            clock_key(c): derivation.Marking(c.not_appropriate_at, c.not_appropriate_reason)
+            keys.get(c.pk, clock_key(c)): derivation.Marking(
+                c.not_appropriate_at, c.not_appropriate_reason
+            )
             for c in clocks
             if c.not_appropriate and c.not_appropriate_at is not None
         },
@@ -116,17 +145,21 @@ def clocks_recompute(
     clocks = [] if new else list(referral.clocks.select_for_update().all())
     events = [] if new else standing_events(referral)
     derived = derivation.derive(derivation_inputs(referral, clocks, events))
-    by_key = {clock_key(c): c for c in clocks}
+    rows = _match(derived, clocks)
+    if any(clock_key(row) != key and row.not_appropriate for key, row in rows.items()):
+        # A marked row now carries a clock with another start: its marking is
+        # an input of that clock, so derive once more with it there.
+        keys = {row.pk: key for key, row in rows.items()}
+        derived = derivation.derive(derivation_inputs(referral, clocks, events, keys))
+        rows = _match(derived, clocks)
     changed: list[Clock] = []
     created: list[Clock] = []
 
     # Rows are written so that no moment has two running clocks of a kind
     # (a database constraint): voided rows first, then stopped, then running.
-    wanted = {d.key for d in derived}
+    kept = {row.pk for row in rows.values()}
     for clock in clocks:
-        if clock_key(clock) not in wanted and not (
-            clock.void and clock.status == ClockStatus.CANCELLED
-        ):
+        if clock.pk not in kept and not (clock.void and clock.status == ClockStatus.CANCELLED):
             reason = _void_reason(clock, events)
             _set(
                 clock,
@@ -138,7 +171,7 @@ def clocks_recompute(
                 void=True,
             )
     for item in sorted(derived, key=lambda d: d.status == ClockStatus.RUNNING):
-        existing = by_key.get(item.key)
+        existing = rows.get(item.key)
         values: dict[str, object] = {
             "definition_id": item.definition.id,
             "kind": item.kind,
@@ -172,6 +205,49 @@ def clocks_recompute(
             changed=[str(c.pk) for c in changed],
         )
     return changed
+
+
+def _match(
+    derived: list[derivation.DerivedClock], clocks: list[Clock]
+) -> dict[derivation.ClockKey, Clock]:
+    """Which row carries each derived clock, so that a clock keeps its row
+    (its escalations, its marking, its history) from one recompute to the
+    next.
+
+    First by identity (definition and starting event). Then a clock whose
+    start moved (an earlier start event recorded, say) takes a row of its
+    definition that the derivation no longer yields, if that row stood until
+    now: its escalations were raised for the same episode, so none is raised
+    twice. A row already void never carries a new clock, whose escalations it
+    would otherwise swallow. Rows the old engine left twice under one
+    identity: the running or newest one carries the clock, the rest go void.
+    """
+
+    def preference(row: Clock) -> tuple[bool, bool, float]:
+        return (row.void, row.status != ClockStatus.RUNNING, -row.started_at.timestamp())
+
+    by_key: dict[derivation.ClockKey, list[Clock]] = {}
+    for row in sorted(clocks, key=preference):
+        by_key.setdefault(clock_key(row), []).append(row)
+    rows: dict[derivation.ClockKey, Clock] = {}
+    used: set[object] = set()
+    for item in derived:
+        candidates = by_key.get(item.key, [])
+        if candidates:
+            rows[item.key] = candidates[0]
+            used.add(candidates[0].pk)
+    for item in sorted(derived, key=lambda d: d.started_at):
+        if item.key in rows:
+            continue
+        spare = [
+            row
+            for row in sorted(clocks, key=lambda r: r.started_at)
+            if row.pk not in used and not row.void and row.definition_id == item.definition.id
+        ]
+        if spare:
+            rows[item.key] = spare[0]
+            used.add(spare[0].pk)
+    return rows
 
 
 def _set(clock: Clock, user: User | None, changed: list[Clock], **values: object) -> None:

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coordinator.services import (
+    referral_clock_not_appropriate,
     referral_event_add,
     referral_override_category,
     referral_status_change,
@@ -388,3 +389,128 @@ def test_a_referral_closed_before_the_field_existed_learns_its_state_from_histor
     backfill(apps, None)
     referral.refresh_from_db()
     assert referral.status_before_close == "received"
+
+
+def test_rows_the_old_engine_left_twice_under_one_identity_do_not_break_a_recompute(
+    world, make_referral
+):
+    """The old engine restarted intake clocks when a category was changed and
+    changed back, leaving two rows of one definition: the recompute keeps one
+    (the running one) and voids the other, never two running clocks of a kind."""
+    now = timezone.now()
+    referral = make_referral(now=now - timedelta(hours=3))
+    mri = Clock.objects.get(referral=referral, kind="mri")
+    stale = Clock.objects.create(
+        referral=referral,
+        definition=mri.definition,
+        kind="mri",
+        target=mri.target,
+        reference=mri.reference,
+        started_at=mri.started_at,
+        due_at=mri.due_at,
+        stopped_at=now - timedelta(hours=2),
+        status=ClockStatus.CANCELLED,
+        stop_reason="Category changed (old engine).",
+    )
+    record(referral, world.coordinator, now, "admitted", now - timedelta(minutes=5))
+    mri.refresh_from_db()
+    stale.refresh_from_db()
+    assert (mri.status, mri.void) == (ClockStatus.RUNNING, False)
+    assert (stale.status, stale.void) == (ClockStatus.CANCELLED, True)
+
+
+def test_clocks_of_every_category_a_referral_passed_through_stand(world, make_referral):
+    """Suspected MSCC, then suspected spinal metastases an hour in, an MRI at
+    30 hours, then oncology assessment at 40 hours: each category's clocks
+    are judged in the stretch it applied, none is lost or stretched."""
+    start = timezone.now() - timedelta(hours=48)
+    referral = make_referral(now=start)
+    coordinator = world.coordinator
+    referral_override_category(
+        referral=referral,
+        user=coordinator,
+        now=start + timedelta(hours=1),
+        category="suspected_spinal_metastases",
+        reason="No neurological deficit on examination.",
+    )
+    record(referral, coordinator, start + timedelta(hours=31), "mri_performed",
+           start + timedelta(hours=30))  # fmt: skip
+    referral_override_category(
+        referral=referral,
+        user=coordinator,
+        now=start + timedelta(hours=40),
+        category="oncology_assessment",
+        reason="No cancer after all: assessment by oncology.",
+    )
+    clocks = {(c.kind, c.target): c for c in Clock.objects.filter(referral=referral, void=False)}
+    mri_24 = clocks[("mri", timedelta(hours=24))]
+    assert (mri_24.status, mri_24.stopped_at) == (
+        ClockStatus.CANCELLED,
+        start + timedelta(hours=1),
+    )
+    mri_week = clocks[("mri", timedelta(days=7))]
+    assert (mri_week.status, mri_week.stopped_at) == (
+        ClockStatus.MET,
+        start + timedelta(hours=30),
+    )
+    advice = clocks[("advice", timedelta(hours=24))]
+    assert (advice.status, advice.stopped_at) == (
+        ClockStatus.CANCELLED,
+        start + timedelta(hours=40),
+    )
+    assert "oncology" in advice.stop_reason.lower()
+
+
+def test_an_earlier_start_recorded_later_keeps_the_clock_its_escalations_and_marking(
+    world, make_referral
+):
+    """Immobilisation recorded, escalated and marked not appropriate; then an
+    earlier immobilisation is recorded: the same clock row takes the earlier
+    start, keeps its escalations (none raised twice) and its marking."""
+    now = timezone.now()
+    referral = make_referral(now=now - timedelta(hours=30))
+    record(referral, world.coordinator, now - timedelta(hours=20), "immobilisation_started",
+           now - timedelta(hours=20))  # fmt: skip
+    clock = Clock.objects.get(referral=referral, kind="stability_advice")
+    sweep(now=now - timedelta(hours=1), enqueue=lambda ids: None)
+    raised = set(Escalation.objects.filter(clock=clock).values_list("step_id", flat=True))
+    assert raised
+    record(referral, world.coordinator, now, "immobilisation_started", now - timedelta(hours=22))
+    rows = Clock.objects.filter(referral=referral, kind="stability_advice")
+    assert [r.pk for r in rows] == [clock.pk]
+    clock.refresh_from_db()
+    assert (clock.started_at, clock.status) == (now - timedelta(hours=22), ClockStatus.RUNNING)
+    sweep(now=now, enqueue=lambda ids: None)
+    steps = list(Escalation.objects.filter(clock=clock).values_list("step_id", flat=True))
+    assert len(steps) == len(set(steps))
+
+    # Marked not appropriate, then an earlier start again: the marking stays
+    # with the clock, which stays out of the standard and silent.
+    referral_clock_not_appropriate(
+        referral=referral, clock_id=clock.pk, reason="Declined.", user=world.coordinator, now=now
+    )
+    record(referral, world.coordinator, now, "immobilisation_started", now - timedelta(hours=23))
+    rows = Clock.objects.filter(referral=referral, kind="stability_advice")
+    assert [r.pk for r in rows] == [clock.pk]
+    clock.refresh_from_db()
+    assert clock.started_at == now - timedelta(hours=23)
+    assert (clock.not_appropriate, clock.status) == (True, ClockStatus.CANCELLED)
+    assert clock.next_escalation_at is None
+
+
+def test_reopening_a_redirection_entered_in_error_clears_where_it_went(world, make_referral):
+    now = timezone.now()
+    referral = make_referral(now=now - timedelta(hours=1))
+    referral_status_change(
+        referral=referral,
+        user=world.coordinator,
+        now=now,
+        status="redirected",
+        reason="Wrong pathway.",
+        redirected_to="Spinal surgery",
+    )
+    referral_status_change(
+        referral=referral, user=world.coordinator, now=now, status="received", reason="Mistake."
+    )
+    referral.refresh_from_db()
+    assert (referral.status, referral.redirected_to) == ("received", "")
