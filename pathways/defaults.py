@@ -14,6 +14,9 @@ from referrals.codes import Category
 
 ALL_CATEGORIES = tuple(c.value for c in Category)
 MSCC = (Category.SUSPECTED_MSCC.value,)
+# Acknowledged within 30 minutes: the emergency, and cord or cauda equina
+# compression without cancer, which the coordinator must redirect at once.
+URGENT_ACKNOWLEDGEMENT = (*MSCC, Category.EMERGENCY_SPINAL_ASSESSMENT.value)
 SPINAL_METS = (Category.SUSPECTED_SPINAL_METASTASES.value,)
 MSCC_OR_METS = MSCC + SPINAL_METS
 
@@ -37,7 +40,7 @@ NG234_DEFAULT_CLOCKS: tuple[DefaultClock, ...] = (
     # Acknowledgement is a local standard; 30 minutes for the emergency.
     DefaultClock(
         ClockKind.ACKNOWLEDGEMENT,
-        MSCC,
+        URGENT_ACKNOWLEDGEMENT,
         ClockAnchor.REFERRAL_RECEIVED,
         EventKind.ACKNOWLEDGED,
         timedelta(minutes=30),
@@ -45,7 +48,7 @@ NG234_DEFAULT_CLOCKS: tuple[DefaultClock, ...] = (
     ),
     DefaultClock(
         ClockKind.ACKNOWLEDGEMENT,
-        tuple(c for c in ALL_CATEGORIES if c not in MSCC),
+        tuple(c for c in ALL_CATEGORIES if c not in URGENT_ACKNOWLEDGEMENT),
         ClockAnchor.REFERRAL_RECEIVED,
         EventKind.ACKNOWLEDGED,
         timedelta(hours=4),

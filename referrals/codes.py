@@ -75,6 +75,10 @@ class PrimaryTumour(LabelledEnum):
 
 class Category(LabelledEnum):
     SUSPECTED_MSCC = "suspected_mscc", "Suspected MSCC (oncological emergency)"
+    EMERGENCY_SPINAL_ASSESSMENT = (
+        "emergency_spinal_assessment",
+        "Not the MSCC pathway: emergency spinal assessment",
+    )
     SUSPECTED_SPINAL_METASTASES = (
         "suspected_spinal_metastases",
         "Suspected spinal metastases (urgent)",
@@ -87,10 +91,13 @@ class Category(LabelledEnum):
 # Queue order: the emergency first. Lower is more urgent.
 CATEGORY_URGENCY: dict[Category, int] = {
     Category.SUSPECTED_MSCC: 0,
-    Category.SUSPECTED_SPINAL_METASTASES: 1,
-    Category.ONCOLOGY_ASSESSMENT: 2,
-    Category.SAFETY_NET: 3,
-    Category.NO_ACTION: 4,
+    # Cord or cauda equina compression without any cancer: not MSCC, but just
+    # as urgent to redirect, so it sits right after the emergency.
+    Category.EMERGENCY_SPINAL_ASSESSMENT: 1,
+    Category.SUSPECTED_SPINAL_METASTASES: 2,
+    Category.ONCOLOGY_ASSESSMENT: 3,
+    Category.SAFETY_NET: 4,
+    Category.NO_ACTION: 5,
 }
 
 

@@ -49,26 +49,65 @@ class TriageResult:
 
 
 _MOVEMENT_PAIN_MODERATE_OR_WORSE = frozenset({MovementPain.MODERATE, MovementPain.SEVERE})
+_HAEMATOLOGICAL_PRIMARIES = frozenset(
+    {PrimaryTumour.MYELOMA, PrimaryTumour.LYMPHOMA, PrimaryTumour.OTHER_HAEMATOLOGICAL}
+)
+
+
+def has_pain(data: TriageInput) -> bool:
+    """A box 1 pain characteristic. Moderate or severe pain on movement is
+    mechanical pain ("aggravated by standing, sitting or moving"), whether or
+    not the form ticked it: contradictions resolve to the safer reading."""
+    return bool(data.pain_features) or data.movement_pain in _MOVEMENT_PAIN_MODERATE_OR_WORSE
+
+
+def cord_features(data: TriageInput) -> frozenset[NeuroFeature]:
+    """Symptoms or signs of cord or cauda equina compression other than
+    radicular pain alone (radicular pain on its own, without cancer, is
+    sciatica until shown otherwise)."""
+    return data.neuro_features - {NeuroFeature.RADICULAR}
+
+
+def haematological(data: TriageInput) -> Haematological:
+    """A myeloma, lymphoma or other haematological primary with a current or
+    past diagnosis is a confirmed haematological malignancy, whatever the
+    haematological field says (NG234 1.8.5 then applies, not 1.8.7)."""
+    if (
+        data.cancer_status == CancerStatus.CURRENT_OR_PAST
+        and data.primary_tumour in _HAEMATOLOGICAL_PRIMARIES
+    ):
+        return Haematological.CONFIRMED
+    return data.haematological
 
 
 def categorise(data: TriageInput) -> Category:
     """The category the inputs fall in (docs/clinical-rules.md, section 1)."""
     neuro = bool(data.neuro_features)
-    pain = bool(data.pain_features)
+    pain = has_pain(data)
     cancer = data.cancer_status == CancerStatus.CURRENT_OR_PAST
+    suspected = data.cancer_status == CancerStatus.SUSPECTED
     # Imaging that already shows spinal metastases is a diagnosis of metastatic
     # cancer, whatever the form says of cancer status: a quarter of MSCC is the
     # first presentation of cancer. With neurological features that is the
     # emergency row (NG234 1.3.2), not "no action".
-    metastatic = cancer or data.imaging_findings == ImagingFindings.SPINAL_METASTASES
+    on_imaging = data.imaging_findings == ImagingFindings.SPINAL_METASTASES
+    compression = data.imaging_findings == ImagingFindings.CORD_COMPRESSION
 
-    if data.imaging_findings == ImagingFindings.CORD_COMPRESSION or (metastatic and neuro):
+    # Suspected (not yet diagnosed) cancer with any cord compression feature
+    # is suspected MSCC too: the service's safer reading of box 1, which lists
+    # suspected cancer, and of 1.1.19 (MRI within 24 hours for everyone with
+    # suspected MSCC and neurological signs).
+    if compression or (neuro and (cancer or suspected or on_imaging)):
         return Category.SUSPECTED_MSCC
-    if data.imaging_findings == ImagingFindings.SPINAL_METASTASES or (cancer and pain):
+    if not cancer and not suspected and cord_features(data):
+        # No cancer, none suspected, nothing on imaging, and cord or cauda
+        # equina compression features: not MSCC, but an emergency all the same.
+        return Category.EMERGENCY_SPINAL_ASSESSMENT
+    if pain and (cancer or on_imaging):
         return Category.SUSPECTED_SPINAL_METASTASES
-    if data.cancer_status != CancerStatus.CURRENT_OR_PAST and (pain or neuro):
-        return Category.ONCOLOGY_ASSESSMENT
-    if cancer and data.back_pain:
+    if suspected and pain:
+        return Category.ONCOLOGY_ASSESSMENT  # 1.3.5: cancer suspected, pain
+    if cancer and data.back_pain and not on_imaging:
         return Category.SAFETY_NET
     return Category.NO_ACTION
 
@@ -86,6 +125,8 @@ def prompts_for(data: TriageInput, category: Category) -> list[Prompt]:
     """
     if category == Category.SUSPECTED_MSCC:
         return _mscc_prompts(data)
+    if category == Category.EMERGENCY_SPINAL_ASSESSMENT:
+        return [EMERGENCY_SPINAL_ASSESSMENT, NOT_ONCOLOGY]
     if category == Category.SUSPECTED_SPINAL_METASTASES:
         return _spinal_metastases_prompts(data)
     if category == Category.ONCOLOGY_ASSESSMENT:
@@ -96,7 +137,11 @@ def prompts_for(data: TriageInput, category: Category) -> list[Prompt]:
 
 
 def _mscc_prompts(data: TriageInput) -> list[Prompt]:
-    prompts = [EMERGENCY]
+    known = (
+        data.cancer_status == CancerStatus.CURRENT_OR_PAST
+        or data.imaging_findings != ImagingFindings.NONE
+    )
+    prompts = [EMERGENCY if known else EMERGENCY_SUSPECTED_CANCER]
     if data.imaging_findings == ImagingFindings.CORD_COMPRESSION:
         prompts.append(IMAGING_SHOWS_COMPRESSION)
     else:
@@ -133,9 +178,9 @@ def _spinal_metastases_prompts(data: TriageInput) -> list[Prompt]:
 
 def _steroid_prompts_without_neuro(data: TriageInput) -> list[Prompt]:
     """Corticosteroid advice when there are no neurological symptoms or signs."""
-    if data.haematological == Haematological.CONFIRMED:
+    if haematological(data) == Haematological.CONFIRMED:
         return [HAEMATOLOGICAL_DEXAMETHASONE, STEROID_MONITORING]  # 1.8.5
-    if data.haematological == Haematological.SUSPECTED:
+    if haematological(data) == Haematological.SUSPECTED:
         # Radiologically suspected lymphoma or myeloma: steroids can spoil the
         # diagnostic biopsy, so haematology advice comes first.
         return [HAEMATOLOGY_ADVICE_FIRST]  # 1.8.6
@@ -149,15 +194,20 @@ def _steroid_prompts_without_neuro(data: TriageInput) -> list[Prompt]:
 
 
 def _oncology_prompts(data: TriageInput) -> list[Prompt]:
-    prompts = [URGENT_ONCOLOGY]
-    if data.neuro_features:
-        prompts.insert(0, NEURO_WITHOUT_CANCER)
-    return prompts
+    return [URGENT_ONCOLOGY, KNOW_WHO_TO_CONTACT]
 
 
 def _no_action_prompts(data: TriageInput) -> list[Prompt]:
-    if data.known_spinal_metastases:
-        return [NO_SCREENING_MRI, KNOW_WHO_TO_CONTACT]
+    metastases = (
+        data.known_spinal_metastases or data.imaging_findings == ImagingFindings.SPINAL_METASTASES
+    )
+    if metastases:
+        prompts = [NO_SCREENING_MRI]  # 1.5.6: no symptoms or signs of compression
+        if data.cancer_status != CancerStatus.CURRENT_OR_PAST:
+            prompts += [SUSPECTED_CANCER_REFERRAL, BIOPSY_UNKNOWN_PRIMARY]
+        return [*prompts, KNOW_WHO_TO_CONTACT]
+    if data.cancer_status == CancerStatus.NONE and (has_pain(data) or data.neuro_features):
+        return [NON_CANCER_BACK_PAIN]  # pain only, or radicular pain alone
     return [THINK_ABOUT_MSCC]
 
 
@@ -272,14 +322,44 @@ ADVICE_24H = Prompt(
 URGENT_ONCOLOGY = Prompt(
     "urgent_oncology_assessment",
     "1.3.5",
-    "No current or past cancer diagnosis: refer for urgent oncology assessment (NICE suspected "
-    "cancer guideline). This is not the MSCC pathway.",
+    "No past or current diagnosis of cancer, but cancer is suspected and the back pain has "
+    "characteristics from box 1: refer for urgent oncology assessment (see also the NICE "
+    "guideline on suspected cancer).",
 )
-NEURO_WITHOUT_CANCER = Prompt(
-    "emergency_assessment",
+EMERGENCY_SUSPECTED_CANCER = Prompt(
+    "suspected_mscc_suspected_cancer",
+    "1.1.19",
+    "Cancer is suspected, not yet diagnosed, and there are symptoms or signs of cord "
+    "compression. This service treats that as suspected MSCC, an emergency: contact the MSCC "
+    "coordinator now. NG234's box 1 counts a suspected cancer, and 1.1.19 asks for MRI within "
+    "24 hours for everyone with suspected MSCC and neurological signs.",
+)
+EMERGENCY_SPINAL_ASSESSMENT = Prompt(
+    "emergency_spinal_assessment",
+    "Service rule (outside NG234)",
+    "No cancer is diagnosed or suspected, yet there are symptoms or signs of spinal cord or "
+    "cauda equina compression: not the MSCC pathway, but an emergency. Arrange emergency "
+    "spinal assessment today (the emergency department or the on-call spinal team).",
+)
+NOT_ONCOLOGY = Prompt(
+    "not_an_oncology_referral",
+    "1.3.5",
+    "Urgent oncology assessment (1.3.5) is for people in whom cancer is suspected: it is not "
+    "the route for this person unless cancer becomes suspected.",
+)
+NON_CANCER_BACK_PAIN = Prompt(
+    "non_cancer_back_pain",
     "1.3.1",
-    "Symptoms or signs of cord compression are present: arrange emergency assessment today; "
-    "do not wait for an outpatient oncology appointment.",
+    "No cancer is diagnosed or suspected and there are no symptoms or signs of cord "
+    "compression beyond radicular pain: assess as low back pain or sciatica (NICE guideline "
+    "NG59). Think about spinal metastases or MSCC again if cancer becomes suspected or box 1 "
+    "symptoms or signs develop.",
+)
+SUSPECTED_CANCER_REFERRAL = Prompt(
+    "suspected_cancer_referral",
+    "NICE NG12 (suspected cancer)",
+    "Spinal metastases on imaging with no known cancer: this is a suspected cancer; refer "
+    "urgently to find the primary (see the NICE guideline on suspected cancer).",
 )
 SAFETY_NET = Prompt(
     "safety_net",
@@ -314,6 +394,7 @@ BISPHOSPHONATES = Prompt(
 BIOPSY_UNKNOWN_PRIMARY = Prompt(
     "biopsy_unknown_primary",
     "1.11.2",
-    "Primary cancer not identified: consider a radiologically guided biopsy if there is no "
-    "immediate need to treat.",
+    "Primary cancer not identified: carry out a radiologically guided biopsy if identifying "
+    "the primary cancer may affect treatment decisions and there is no need for immediate "
+    "treatment.",
 )

@@ -294,7 +294,7 @@ def test_publishing_changes_new_referrals_only(world, service_admin, make_referr
         user=service_admin,
         data=replace(MRI_MSCC, target=hours(12), reference="Local: MRI within 12 h"),
     )
-    ack = draft.clock_definitions.get(kind="acknowledgement", categories=[MSCC])
+    ack = draft.clock_definitions.get(kind="acknowledgement", target=hours(0.5))
     clock_definition_update(
         definition=ack, user=service_admin, data=replace(definition_data(ack), target=hours(0.25))
     )

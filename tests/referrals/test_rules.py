@@ -134,9 +134,26 @@ def test_every_pain_feature_with_cancer_and_no_neuro_is_suspected_spinal_metasta
 
 
 @pytest.mark.parametrize("status", list(CancerStatus))
-def test_imaging_showing_metastases_without_neuro_is_suspected_spinal_metastases(status):
-    data = _in(cancer_status=status, imaging_findings=ImagingFindings.SPINAL_METASTASES)
+def test_imaging_showing_metastases_with_pain_and_no_neuro_is_suspected_spinal_metastases(status):
+    data = _in(
+        cancer_status=status,
+        imaging_findings=ImagingFindings.SPINAL_METASTASES,
+        pain_features={PainFeature.NOCTURNAL},
+    )
     assert categorise(data) == Category.SUSPECTED_SPINAL_METASTASES
+
+
+# Changed for NG234 1.5.6 (issue 8): spinal metastases on imaging with no
+# symptoms are not the urgent pathway (it used to be suspected spinal metastases).
+@pytest.mark.parametrize("status", list(CancerStatus))
+def test_asymptomatic_metastases_on_imaging_are_not_the_urgent_pathway(status):
+    data = _in(cancer_status=status, imaging_findings=ImagingFindings.SPINAL_METASTASES)
+    assert categorise(data) == Category.NO_ACTION
+    codes = _codes(data)
+    assert codes[0] == "no_screening_mri"  # 1.5.6
+    unknown = status != CancerStatus.CURRENT_OR_PAST
+    assert ("suspected_cancer_referral" in codes) == unknown
+    assert ("biopsy_unknown_primary" in codes) == unknown  # 1.11.2
 
 
 def test_spinal_metastases_prompts():
@@ -160,7 +177,12 @@ def test_imaging_already_showing_metastases_skips_the_one_week_mri_prompt():
         ({"movement_pain": MovementPain.SEVERE}, "consider_steroids_severe_pain"),
         ({"haematological": Haematological.CONFIRMED}, "haematological_dexamethasone"),
         (
-            {"haematological": Haematological.SUSPECTED, "primary_tumour": PrimaryTumour.MYELOMA},
+            # Radiologically suspected, primary not yet known (a myeloma primary
+            # on record would be a confirmed haematological malignancy: issue 8).
+            {
+                "haematological": Haematological.SUSPECTED,
+                "primary_tumour": PrimaryTumour.UNKNOWN_PRIMARY,
+            },
             "haematology_advice_before_steroids",
         ),
     ],
@@ -178,7 +200,7 @@ def test_suspected_haematological_malignancy_gets_advice_before_steroids_even_wi
     data = _in(
         pain_features={PainFeature.SEVERE_UNREMITTING},
         haematological=Haematological.SUSPECTED,
-        primary_tumour=PrimaryTumour.LYMPHOMA,
+        primary_tumour=PrimaryTumour.UNKNOWN_PRIMARY,  # was LYMPHOMA: see the test below
     )
     codes = _codes(data)
     assert "haematology_advice_before_steroids" in codes  # 1.8.6
@@ -201,22 +223,72 @@ def test_unknown_primary_prompts_biopsy():
 # --- Row 3: refer for oncology assessment --------------------------------------
 
 
-@pytest.mark.parametrize("status", [CancerStatus.SUSPECTED, CancerStatus.NONE])
+# Changed for NG234 1.3.5 (issue 8): urgent oncology assessment only when
+# cancer is suspected; with no cancer at all, pain is assessed as back pain.
 @pytest.mark.parametrize("feature", list(PainFeature))
-def test_pain_feature_without_cancer_diagnosis_is_oncology_assessment(status, feature):
-    data = _in(cancer_status=status, pain_features={feature})
+def test_pain_feature_with_suspected_cancer_is_oncology_assessment(feature):
+    data = _in(cancer_status=CancerStatus.SUSPECTED, pain_features={feature})
     assert categorise(data) == Category.ONCOLOGY_ASSESSMENT
-    assert _codes(data) == ["urgent_oncology_assessment"]  # 1.3.5
+    assert _codes(data) == ["urgent_oncology_assessment", "who_to_contact"]  # 1.3.5, 1.2.4
 
 
-@pytest.mark.parametrize("status", [CancerStatus.SUSPECTED, CancerStatus.NONE])
+@pytest.mark.parametrize("feature", list(PainFeature))
+def test_pain_feature_without_any_cancer_is_non_cancer_back_pain(feature):
+    data = _in(cancer_status=CancerStatus.NONE, pain_features={feature})
+    assert categorise(data) == Category.NO_ACTION
+    assert _codes(data) == ["non_cancer_back_pain"]
+    assert "urgent_oncology_assessment" not in _codes(data)
+
+
+# Changed (issue 8): suspected cancer with any cord compression feature is
+# suspected MSCC (the emergency), and no cancer at all with cord or cauda
+# equina features is an emergency spinal assessment, never an oncology
+# referral. Both used to be "oncology assessment".
 @pytest.mark.parametrize("feature", list(NeuroFeature))
-def test_neuro_feature_without_cancer_diagnosis_is_flagged_for_emergency_assessment(
-    status, feature
-):
-    data = _in(cancer_status=status, neuro_features={feature})
-    assert categorise(data) == Category.ONCOLOGY_ASSESSMENT
-    assert _codes(data)[0] == "emergency_assessment"
+def test_neuro_feature_with_suspected_cancer_is_suspected_mscc(feature):
+    data = _in(cancer_status=CancerStatus.SUSPECTED, neuro_features={feature})
+    assert categorise(data) == Category.SUSPECTED_MSCC
+    codes = _codes(data)
+    assert codes[0] == "suspected_mscc_suspected_cancer"
+    assert "oncological_emergency" not in codes  # 1.3.2 speaks of a diagnosed cancer
+    assert "mri_within_24_hours" in codes
+
+
+@pytest.mark.parametrize("feature", sorted(set(NeuroFeature) - {NeuroFeature.RADICULAR}))
+def test_cord_features_without_any_cancer_need_emergency_spinal_assessment(feature):
+    data = _in(cancer_status=CancerStatus.NONE, neuro_features={feature})
+    assert categorise(data) == Category.EMERGENCY_SPINAL_ASSESSMENT
+    codes = _codes(data)
+    assert codes[0] == "emergency_spinal_assessment"
+    assert "urgent_oncology_assessment" not in codes
+
+
+def test_radicular_pain_alone_without_any_cancer_is_non_cancer_back_pain():
+    data = _in(cancer_status=CancerStatus.NONE, neuro_features={NeuroFeature.RADICULAR})
+    assert categorise(data) == Category.NO_ACTION
+    assert _codes(data) == ["non_cancer_back_pain"]
+
+
+@pytest.mark.parametrize(
+    "primary", [PrimaryTumour.MYELOMA, PrimaryTumour.LYMPHOMA, PrimaryTumour.OTHER_HAEMATOLOGICAL]
+)
+@pytest.mark.parametrize("stated", list(Haematological))
+def test_a_haematological_primary_is_a_confirmed_haematological_malignancy(primary, stated):
+    """Whatever the haematological field says (issue 8): 1.8.5, never 1.8.7."""
+    data = _in(
+        pain_features={PainFeature.PROGRESSIVE}, primary_tumour=primary, haematological=stated
+    )
+    codes = _codes(data)
+    assert "haematological_dexamethasone" in codes  # 1.8.5
+    assert "no_routine_steroids" not in codes  # 1.8.7
+    assert "haematology_advice_before_steroids" not in codes  # 1.8.6
+
+
+@pytest.mark.parametrize("movement", [MovementPain.MODERATE, MovementPain.SEVERE])
+def test_moderate_or_severe_pain_on_movement_counts_as_mechanical_pain(movement):
+    data = _in(movement_pain=movement)
+    assert categorise(data) == Category.SUSPECTED_SPINAL_METASTASES
+    assert "consider_immobilisation" in _codes(data)  # 1.4.2
 
 
 # --- Row 4: safety net ---------------------------------------------------------

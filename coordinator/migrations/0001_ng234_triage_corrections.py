@@ -1,0 +1,164 @@
+"""Bring existing services and open referrals under the corrected triage.
+
+The triage rules were corrected against NG234 (docs/clinical-rules.md): a
+suspected (not yet diagnosed) cancer with any cord compression feature is
+suspected MSCC; cord or cauda equina compression with no cancer at all is an
+emergency spinal assessment, acknowledged within 30 minutes; 1.3.5 applies
+only when cancer is suspected; asymptomatic spinal metastases on imaging are
+not the urgent pathway (1.5.6); a haematological primary is a confirmed
+haematological malignancy. This migration:
+
+1. publishes, for every service, a corrected pathway version: a copy of its
+   current version whose 30-minute acknowledgement clock (the one that covers
+   suspected MSCC) also covers emergency spinal assessment. A customised
+   version keeps every local target; only that category is added.
+2. re-triages every open referral under the corrected rules. Where the
+   category changes (and no coordinator has overridden it), the change is
+   recorded like an override, with its reason; the referral moves to the
+   corrected copy of the version it was frozen to (its clock rows follow,
+   keeping their identity); and its clocks are recomputed. A clock this makes
+   overdue is escalated by the next sweep, once per step.
+
+Like notifications/0006_recompute_clocks it runs the live services, so it is
+correct against the schema of its own release; on a new database there is
+nothing to correct and it does nothing. Named in the hazard log (H17).
+"""
+
+from django.db import migrations
+from django.db.models import Max
+
+ESA = "emergency_spinal_assessment"
+MSCC = "suspected_mscc"
+NOTE = (
+    "NG234 corrections: cord or cauda equina compression without cancer "
+    "(emergency spinal assessment) acknowledged within 30 minutes, like suspected MSCC."
+)
+REASON = (
+    "Re-triaged under the corrected NG234 rules (data migration "
+    "coordinator/0001_ng234_triage_corrections)."
+)
+
+
+def _needs_correction(version) -> bool:  # noqa: ANN001 (a live model)
+    return any(
+        d.kind == "acknowledgement" and MSCC in d.categories and ESA not in d.categories
+        for d in version.clock_definitions.all()
+    )
+
+
+def correct(apps, schema_editor) -> dict[str, int]:  # noqa: ARG001 (migration signature)
+    from django.utils import timezone
+
+    from coordinator.services.clocks import referral_clocks_follow
+    from pathways.models import ClockDefinition, PathwayVersion
+    from referrals import rules
+    from referrals.codes import TERMINAL_STATUSES
+    from referrals.models import Referral, Service
+    from referrals.selectors import triage_input_for
+
+    now = timezone.now()
+    copies: dict[int, PathwayVersion] = {}
+    definition_map: dict[int, int] = {}
+
+    def copy_of(old: PathwayVersion) -> PathwayVersion:
+        if old.pk in copies:
+            return copies[old.pk]
+        newest = PathwayVersion.objects.filter(service_id=old.service_id).aggregate(
+            n=Max("number")
+        )["n"]
+        new = PathwayVersion.objects.create(
+            service_id=old.service_id,
+            number=(newest or 0) + 1,
+            note=f"{NOTE} (from v{old.number})",
+            published_at=now,
+        )
+        for definition in old.clock_definitions.order_by("id"):
+            categories = list(definition.categories)
+            if definition.kind == "acknowledgement":
+                if MSCC in categories and ESA not in categories:
+                    categories.append(ESA)
+                elif MSCC not in categories and ESA in categories:
+                    categories.remove(ESA)
+            copied = ClockDefinition.objects.create(
+                version=new,
+                kind=definition.kind,
+                categories=categories,
+                start_event=definition.start_event,
+                stop_event=definition.stop_event,
+                target=definition.target,
+                reference=definition.reference,
+                ng234_target=definition.ng234_target,
+                justification=definition.justification,
+            )
+            definition_map[definition.pk] = copied.pk
+        copies[old.pk] = new
+        return new
+
+    open_referrals = list(
+        Referral.objects.exclude(status__in=list(TERMINAL_STATUSES))
+        .select_related("pathway_version")
+        .order_by("received_at")
+    )
+    retriage = [
+        (r, rules.categorise(triage_input_for(r)))
+        for r in open_referrals
+        if r.category_overridden_at is None
+    ]
+    retriage = [(r, c) for r, c in retriage if c != r.category]
+
+    # Copies of older versions first, then each service's current version
+    # last, so that the corrected current version is the newest published:
+    # the one new referrals start on.
+    current: dict[int, PathwayVersion] = {}
+    for service in Service.objects.all():
+        version = (
+            PathwayVersion.objects.filter(service=service, published_at__isnull=False)
+            .order_by("-number")
+            .first()
+        )
+        if version is not None:
+            current[service.pk] = version
+    wanted = {r.pathway_version.pk: r.pathway_version for r, _ in retriage}
+    wanted.update({v.pk: v for v in current.values()})
+    is_current = {v.pk for v in current.values()}
+    for version in sorted(wanted.values(), key=lambda v: (v.pk in is_current, v.number)):
+        if _needs_correction(version):
+            copy_of(version)
+
+    moved = 0
+    for referral, category in retriage:
+        old = referral.pathway_version
+        if old.pk in copies:
+            new = copies[old.pk]
+            for clock in referral.clocks.all():
+                if clock.definition_id in definition_map:
+                    type(clock).objects.filter(pk=clock.pk).update(
+                        definition_id=definition_map[clock.definition_id]
+                    )
+            referral.pathway_version = new
+        referral.category = category
+        referral.category_override_reason = REASON
+        referral.category_overridden_at = now
+        referral.category_overridden_by = None
+        referral.save(
+            update_fields=[
+                "pathway_version",
+                "category",
+                "category_override_reason",
+                "category_overridden_at",
+                "category_overridden_by",
+            ]
+        )
+        referral_clocks_follow(referral=referral, user=None, now=now)
+        moved += 1
+    return {"versions": len(copies), "retriaged": moved}
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("notifications", "0007_code_labels"),
+        ("pathways", "0009_code_labels"),
+        ("referrals", "0008_emergency_spinal_assessment"),
+    ]
+
+    operations = [migrations.RunPython(correct, migrations.RunPython.noop)]
