@@ -115,6 +115,13 @@ def clinical_problems(fields: Mapping[str, Any], date_of_birth: date) -> dict[st
             "Give the primary tumour for a current or past cancer ('unknown_primary' if not known)."
         ]
     onset, suspected = fields.get("neuro_onset_at"), fields.get("suspected_at")
+    if onset and not fields.get("neuro_features"):
+        # An onset of nothing: the referrer meant to tick a feature, or the
+        # time belongs elsewhere. Refused by name rather than guessed.
+        errors["neuro_onset_at"] = [
+            "An onset time is for neurological symptoms: tick the neurological features "
+            "(neuro_features) it belongs to, or leave it blank."
+        ]
     if onset and suspected and suspected < onset:
         errors["suspected_at"] = [
             "Suspicion cannot come before the onset of neurological symptoms."

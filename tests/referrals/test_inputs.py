@@ -88,3 +88,27 @@ def test_a_time_a_little_ahead_of_the_server_reads_as_now(world):
     """Client clock skew within MSCC_FUTURE_SKEW_SECONDS is not a refusal."""
     referral = create(world, suspected_at=timezone.now() + timedelta(seconds=30))
     assert referral.suspected_at <= timezone.now()
+
+
+def test_an_onset_time_without_any_neurological_feature_is_refused_by_name(world):
+    """Issue 8: a contradiction is never silently resolved to the less urgent
+    reading; an onset of no feature is refused, naming the field."""
+    onset = timezone.now() - timedelta(hours=2)
+    with pytest.raises(DomainError) as raised:
+        create(world, pain_features=["progressive"], neuro_onset_at=onset)
+    assert set(raised.value.errors) == {"neuro_onset_at"}
+    assert not Referral.objects.exists()
+
+
+def test_the_api_refuses_an_onset_time_without_a_neurological_feature(world, api):
+    from tests.conftest import referral_body
+
+    body = referral_body(
+        neuro_features=[],
+        pain_features=["progressive"],
+        neuro_onset_at=(timezone.now() - timedelta(hours=2)).isoformat(),
+    )
+    response = api(world.referrer).post("/api/v1/referrals/", body, format="json")
+    assert response.status_code == 400
+    assert "neuro_onset_at" in response.json()
+    assert not Referral.objects.exists()
