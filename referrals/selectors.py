@@ -5,8 +5,12 @@ their own organisation's referrals; coordinators and senior clinicians their
 service's; alliance leads and service admins no patient-level data at all.
 """
 
+from dataclasses import dataclass
+from datetime import date
+
 from django.db.models import QuerySet
 
+from core.permissions import ACTION_ROLES
 from core.roles import Role
 from referrals import rules
 from referrals.codes import (
@@ -29,6 +33,70 @@ def referrals_visible_to(user: User) -> QuerySet[Referral]:
     if user.role in (Role.COORDINATOR, Role.SENIOR_CLINICIAN) and user.service_id:
         return referrals.filter(service_id=user.service_id)
     return referrals.none()
+
+
+@dataclass(frozen=True)
+class PatientShown:
+    """A referral's patient details as one user is shown them; ``None`` is
+    "not recorded"."""
+
+    nhs_number: str
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: date | None
+    sex: str | None
+    postcode: str | None
+
+    @property
+    def formatted_nhs_number(self) -> str:
+        n = self.nhs_number
+        return f"{n[:3]} {n[3:6]} {n[6:]}"
+
+
+def identity_held_visible_to(user: User) -> bool:
+    """Whether ``user`` may see what is held for an NHS number and any
+    identity mismatch: the service's coordinators and senior clinicians."""
+    return user.role in ACTION_ROLES["patient_identity_held"]
+
+
+def patient_held(referral: Referral) -> PatientShown:
+    """The record held for the referral's NHS number (coordinators and seniors only)."""
+    p = referral.patient
+    return PatientShown(
+        p.nhs_number, p.given_name, p.family_name, p.date_of_birth, p.sex, p.postcode
+    )
+
+
+def patient_as_sent(referral: Referral) -> PatientShown:
+    """The patient details exactly as the referral sent them: never the held
+    record, which would tell a referrer that someone else referred this person.
+
+    A referral from before the as-sent details were kept, and not backfilled
+    (referrals/migrations/0009), shows the held name, date of birth, sex and
+    postcode only where no mismatch was flagged (they matched what was sent);
+    otherwise only the NHS number, the rest "not recorded".
+    """
+    nhs = referral.patient.nhs_number
+    if referral.sent_date_of_birth is not None:
+        return PatientShown(
+            nhs,
+            referral.sent_given_name or None,
+            referral.sent_family_name or None,
+            referral.sent_date_of_birth,
+            referral.sent_sex or None,
+            referral.sent_postcode or None,
+        )
+    if referral.identity_check_required:
+        return PatientShown(nhs, None, None, None, None, None)
+    return patient_held(referral)
+
+
+def patient_shown_to(user: User, referral: Referral) -> PatientShown:
+    """The patient details ``user`` sees on ``referral``: the held record for
+    the service's clinicians, the details as sent for everyone else."""
+    if identity_held_visible_to(user):
+        return patient_held(referral)
+    return patient_as_sent(referral)
 
 
 def triage_input_for(referral: Referral) -> rules.TriageInput:

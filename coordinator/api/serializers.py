@@ -19,7 +19,13 @@ from referrals.codes import (
     Category,
 )
 from referrals.models import Referral
-from referrals.selectors import triage_input_for
+from referrals.selectors import (
+    PatientShown,
+    identity_held_visible_to,
+    patient_as_sent,
+    patient_shown_to,
+    triage_input_for,
+)
 
 # --- Outputs ------------------------------------------------------------------
 
@@ -107,18 +113,63 @@ class MdtDecisionOutput(serializers.Serializer):
     high_risk_of_side_effects = serializers.BooleanField()
 
 
+def _patient_json(shown: PatientShown) -> dict[str, Any]:
+    born = shown.date_of_birth
+    return {
+        "nhs_number": shown.nhs_number,
+        "given_name": shown.given_name,
+        "family_name": shown.family_name,
+        "date_of_birth": _DATE.to_representation(born) if born else None,
+        "sex": shown.sex,
+        "postcode": shown.postcode,
+    }
+
+
 class PatientOutput(serializers.Serializer):
+    """A referral's patient (``source="*"``: built from the referral). A
+    referrer is shown the details as their referral sent them; the service's
+    coordinators and senior clinicians the record held for the NHS number
+    (``as_sent=True``: the details as sent, whoever asks). Null: not recorded
+    (a referral from before the as-sent details were kept, with a mismatch)."""
+
     nhs_number = serializers.CharField()
-    given_name = serializers.CharField()
-    family_name = serializers.CharField()
-    date_of_birth = serializers.DateField()
-    sex = serializers.CharField()
-    postcode = serializers.CharField()
+    given_name = serializers.CharField(allow_null=True)
+    family_name = serializers.CharField(allow_null=True)
+    date_of_birth = serializers.DateField(allow_null=True)
+    sex = serializers.CharField(allow_null=True)
+    postcode = serializers.CharField(allow_null=True)
+
+    def __init__(self, *args: Any, as_sent: bool = False, **kwargs: Any) -> None:
+        self.as_sent = as_sent
+        super().__init__(*args, **kwargs)
+
+    def to_representation(self, referral: Referral) -> dict[str, Any]:
+        if self.as_sent:
+            return _patient_json(patient_as_sent(referral))
+        return _patient_json(patient_shown_to(self.context["user"], referral))
+
+
+# What only the service's coordinators and senior clinicians see (issue 8): the
+# identity check compares the details sent with those held for the NHS number,
+# so it would tell a referrer what is held, and that someone referred the person.
+HELD_IDENTITY_ONLY = ("identity_check_required", "identity_check_note", "patient_as_sent")
+
+
+def _for_viewer(data: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """``data`` as the requesting user (``context["user"]``, required) may see it."""
+    if identity_held_visible_to(context["user"]):
+        return data
+    return {k: v for k, v in data.items() if k not in HELD_IDENTITY_ONLY}
+
+
+_SERVICE_ONLY = "Coordinators and senior clinicians of the service only."
 
 
 class ReferralSummaryFields(serializers.Serializer):
     """The fields of a referral in a list or the queue: what a coordinator
-    scans a row for. The declaration is the contract (and the OpenAPI schema)."""
+    scans a row for. The declaration is the contract (and the OpenAPI schema).
+    Needs ``user`` in its context: ``patient`` is what that user may see, and
+    the identity check is left out for a referrer."""
 
     id = serializers.UUIDField()
     reference = serializers.CharField()
@@ -129,11 +180,23 @@ class ReferralSummaryFields(serializers.Serializer):
     received_at = serializers.DateTimeField()
     suspected_at = serializers.DateTimeField()
     acknowledged_at = serializers.DateTimeField(allow_null=True)
-    identity_check_required = serializers.BooleanField()
-    patient = PatientOutput()
+    identity_check_required = serializers.BooleanField(
+        required=False,
+        help_text="The details sent differ from those held for the NHS number. " + _SERVICE_ONLY,
+    )
+    patient = PatientOutput(source="*")
+    patient_as_sent = PatientOutput(
+        source="*",
+        as_sent=True,
+        required=False,
+        help_text="The patient details as the referral sent them. " + _SERVICE_ONLY,
+    )
     referring_organisation = serializers.CharField(source="referring_organisation.code")
     service = serializers.CharField(source="service.code")
     clocks = serializers.SerializerMethodField()
+
+    def to_representation(self, referral: Referral) -> dict[str, Any]:
+        return _for_viewer(dict(super().to_representation(referral)), self.context)
 
     @extend_schema_field(ClockOutput(many=True))
     def get_clocks(self, referral: Referral) -> list[dict[str, Any]]:
@@ -147,38 +210,38 @@ class ReferralSummaryOutput(ReferralSummaryFields):
     this to exactly what the generic path gives."""
 
     def to_representation(self, referral: Referral) -> dict[str, Any]:
-        patient = referral.patient
         acknowledged = referral.acknowledged_at
-        return {
-            "id": str(referral.id),
-            "reference": referral.reference,
-            "category": referral.category,
-            "category_label": referral.category_label,
-            "triage_category": referral.triage_category,
-            "status": referral.status,
-            "received_at": _DATETIME.to_representation(referral.received_at),
-            "suspected_at": _DATETIME.to_representation(referral.suspected_at),
-            "acknowledged_at": _DATETIME.to_representation(acknowledged) if acknowledged else None,
-            "identity_check_required": referral.identity_check_required,
-            "patient": {
-                "nhs_number": patient.nhs_number,
-                "given_name": patient.given_name,
-                "family_name": patient.family_name,
-                "date_of_birth": _DATE.to_representation(patient.date_of_birth),
-                "sex": patient.sex,
-                "postcode": patient.postcode,
+        user = self.context["user"]
+        return _for_viewer(
+            {
+                "id": str(referral.id),
+                "reference": referral.reference,
+                "category": referral.category,
+                "category_label": referral.category_label,
+                "triage_category": referral.triage_category,
+                "status": referral.status,
+                "received_at": _DATETIME.to_representation(referral.received_at),
+                "suspected_at": _DATETIME.to_representation(referral.suspected_at),
+                "acknowledged_at": (
+                    _DATETIME.to_representation(acknowledged) if acknowledged else None
+                ),
+                "identity_check_required": referral.identity_check_required,
+                "patient": _patient_json(patient_shown_to(user, referral)),
+                "patient_as_sent": _patient_json(patient_as_sent(referral)),
+                "referring_organisation": referral.referring_organisation.code,
+                "service": referral.service.code,
+                "clocks": self.get_clocks(referral),
             },
-            "referring_organisation": referral.referring_organisation.code,
-            "service": referral.service.code,
-            "clocks": self.get_clocks(referral),
-        }
+            self.context,
+        )
 
 
 class ReferralCreatedOutput(ReferralSummaryFields):
     """The answer to a new referral (README, "API"): the summary, the
-    identity check, and the initial advice for its category."""
+    identity check (for the service's clinicians), and the initial advice for
+    its category."""
 
-    identity_check_note = serializers.CharField()
+    identity_check_note = serializers.CharField(required=False, help_text=_SERVICE_ONLY)
     prompts = serializers.SerializerMethodField()
 
     @extend_schema_field(PromptOutput(many=True))
@@ -192,7 +255,7 @@ class ReferralDetailOutput(ReferralSummaryFields):
     """One referral with everything known of it."""
 
     category_override_reason = serializers.CharField()
-    identity_check_note = serializers.CharField()
+    identity_check_note = serializers.CharField(required=False, help_text=_SERVICE_ONLY)
     cancer_status = serializers.CharField()
     primary_tumour = serializers.CharField()
     haematological = serializers.CharField()

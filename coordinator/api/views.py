@@ -1,5 +1,6 @@
 """The referral API: a thin shell over services and selectors."""
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -69,6 +70,12 @@ class ReferralListFilters(serializers.Serializer):
     received_to = serializers.DateTimeField(required=False)
 
 
+def _output_context(request: Request, now: datetime | None = None) -> dict[str, Any]:
+    """What the referral outputs need: the time clocks are judged at, and who
+    asks (a referrer sees the patient as sent, never what is held)."""
+    return {"now": now or timezone.now(), "user": request.user}
+
+
 def _record_access(request: Request, view: str, referrals: list[Referral]) -> None:
     services.access_record(
         user=request.user,
@@ -96,7 +103,7 @@ class ReferralListCreateView(APIView):
             view=self,
         )
         _record_access(request, "api.referral.list", page)
-        data = ReferralSummaryOutput(page, many=True, context={"now": timezone.now()}).data
+        data = ReferralSummaryOutput(page, many=True, context=_output_context(request)).data
         return paginator.get_paginated_response(data)
 
     @extend_schema(
@@ -133,7 +140,7 @@ class ReferralListCreateView(APIView):
             # The new referral's relations are already in memory; load only
             # its clocks rather than fetching it all again.
             selectors.referral_load_clocks(referral)
-            body = ReferralCreatedOutput(referral, context={"now": now}).data
+            body = ReferralCreatedOutput(referral, context=_output_context(request, now)).data
             return Response(body, status=status.HTTP_201_CREATED)
 
         if key is None:
@@ -152,7 +159,7 @@ class ReferralDetailView(APIView):
             pk=referral_id,
         )
         _record_access(request, "api.referral.detail", [referral])
-        return Response(ReferralDetailOutput(referral, context={"now": timezone.now()}).data)
+        return Response(ReferralDetailOutput(referral, context=_output_context(request)).data)
 
 
 class QueueView(APIView):
@@ -168,7 +175,7 @@ class QueueView(APIView):
             selectors.queue_for(user=request.user), request, view=self
         )
         _record_access(request, "api.queue", page)
-        data = ReferralSummaryOutput(page, many=True, context={"now": timezone.now()}).data
+        data = ReferralSummaryOutput(page, many=True, context=_output_context(request)).data
         return paginator.get_paginated_response(data)
 
 
@@ -186,7 +193,7 @@ class ReferralActionView(APIView):
             .get(pk=referral.pk)
         )
         _record_access(request, f"api.{self.permission_action}", [referral])
-        return Response(ReferralDetailOutput(referral, context={"now": timezone.now()}).data)
+        return Response(ReferralDetailOutput(referral, context=_output_context(request)).data)
 
 
 class AcknowledgeView(ReferralActionView):

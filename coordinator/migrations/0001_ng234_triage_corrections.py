@@ -1,4 +1,15 @@
-"""Bring existing services and open referrals under the corrected triage.
+"""Recompute every referral's clocks, then bring existing services and open
+referrals under the corrected triage.
+
+First: clocks used to be patched event by event; from this release they are
+derived (pathways/clock_derivation.py). ``recompute_all`` brings the clocks
+of existing referrals into line with the derivation (e.g. a radiotherapy
+clock that a withdrawn "MSCC ruled out" had prevented now exists), keeping
+each clock row's identity, and reschedules the escalations of the clocks that
+changed. A clock it makes overdue is raised by the next sweep like any other:
+one escalation per clock and step, never a replay of those already raised.
+
+Then, the triage corrections:
 
 The triage rules were corrected against NG234 (docs/clinical-rules.md): a
 suspected (not yet diagnosed) cancer with any cord compression feature is
@@ -19,9 +30,12 @@ haematological malignancy. This migration:
    keeping their identity); and its clocks are recomputed. A clock this makes
    overdue is escalated by the next sweep, once per step.
 
-Like notifications/0006_recompute_clocks it runs the live services, so it is
-correct against the schema of its own release; on a new database there is
-nothing to correct and it does nothing. Named in the hazard log (H17).
+Both steps run the live services (the derivation and the rules are the
+point), so this migration is correct only against the schema of its own
+release: it depends on the last migration of every app in that release, and
+a later release that changes these models must make it a no-op (it will have
+run everywhere by then). On a new database there are no referrals and it
+does nothing. Named in the hazard log (H15, H17).
 """
 
 from django.db import migrations
@@ -37,6 +51,28 @@ REASON = (
     "Re-triaged under the corrected NG234 rules (data migration "
     "coordinator/0001_ng234_triage_corrections)."
 )
+
+
+def recompute_all(apps, schema_editor) -> int:  # noqa: ARG001 (migration signature)
+    from django.utils import timezone
+
+    from notifications.services.schedule import clocks_schedule
+    from pathways.services.clocks import clocks_recompute
+    from referrals.models import Referral
+
+    now = timezone.now()
+    changed_total = 0
+    ids = list(Referral.objects.order_by("received_at").values_list("pk", flat=True))
+    for start in range(0, len(ids), 500):
+        for referral in Referral.objects.filter(pk__in=ids[start : start + 500]).select_related(
+            "pathway_version"
+        ):
+            changed = clocks_recompute(referral=referral, user=None, now=now)
+            for clock in changed:
+                clock.referral = referral
+            clocks_schedule(changed)
+            changed_total += len(changed)
+    return changed_total
 
 
 def _needs_correction(version) -> bool:  # noqa: ANN001 (a live model)
@@ -155,10 +191,15 @@ def correct(apps, schema_editor) -> dict[str, int]:  # noqa: ARG001 (migration s
 
 
 class Migration(migrations.Migration):
+    # The last migration of every app in this release: the live models must
+    # match the database when it runs.
     dependencies = [
-        ("notifications", "0007_code_labels"),
+        ("notifications", "0006_code_labels"),
         ("pathways", "0009_code_labels"),
-        ("referrals", "0008_emergency_spinal_assessment"),
+        ("referrals", "0010_backfill_sent_details"),
     ]
 
-    operations = [migrations.RunPython(correct, migrations.RunPython.noop)]
+    operations = [
+        migrations.RunPython(recompute_all, migrations.RunPython.noop),
+        migrations.RunPython(correct, migrations.RunPython.noop),
+    ]

@@ -61,6 +61,12 @@ def referral_create(
         received_at=now,
         identity_check_required=bool(identity_note),
         identity_check_note=identity_note,
+        # What the referrer sent, and all they are ever shown of the patient.
+        sent_given_name=patient.given_name,
+        sent_family_name=patient.family_name,
+        sent_date_of_birth=patient.date_of_birth,
+        sent_sex=patient.sex,
+        sent_postcode=patient.postcode,
         **fields,
     )
     category = rules.categorise(triage_input_for(referral))

@@ -33,6 +33,20 @@ def when(value: datetime | None) -> str:
     return date_format(timezone.localtime(value), WHEN_FORMAT)
 
 
+NOT_RECORDED = "Not recorded"
+
+
+@register.filter
+def patient_name(patient: Any) -> str:
+    """ "FAMILY, Given" of a patient as shown (``referrals.selectors.PatientShown``
+    or a held Patient), or "Name not recorded"."""
+    family = (patient.family_name or "").upper()
+    given = patient.given_name or ""
+    if family and given:
+        return f"{family}, {given}"
+    return family or given or f"Name {NOT_RECORDED.lower()}"
+
+
 @register.filter
 def person(user: Any) -> str:
     """Who did something: their full name, else their username."""

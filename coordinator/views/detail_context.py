@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils.dateformat import format as date_format
+
 from coordinator import forms, selectors
 from coordinator.templatetags.referral_pages import (
+    NOT_RECORDED,
     escalation_step,
     person,
 )
@@ -22,7 +25,13 @@ from pathways import scoring
 from pathways.codes import ClockStatus, EventKind, MdtDecisionKind, ScoreKind
 from pathways.models import ClinicalEvent
 from referrals.codes import TERMINAL_STATUSES, Category, ReferralStatus
-from referrals.models import Referral
+from referrals.models import Referral, User
+from referrals.selectors import (
+    PatientShown,
+    identity_held_visible_to,
+    patient_as_sent,
+    patient_shown_to,
+)
 from referrals.transitions import REQUIRED_FIELDS, TRANSITIONS
 
 
@@ -242,6 +251,40 @@ def _scores(referral: Referral) -> list[dict[str, Any]]:
     return rows
 
 
+def _patient_values(p: PatientShown) -> dict[str, str | None]:
+    """The patient panel's values in words (None: not recorded)."""
+    name = " ".join(n for n in (p.given_name, p.family_name) if n)
+    born = p.date_of_birth
+    return {
+        "Name": name or None,
+        "NHS number": p.formatted_nhs_number,
+        "Date of birth": date_format(born, "j M Y") if born else None,
+        "Sex": label_of("Sex", p.sex) if p.sex else None,
+        "Postcode": p.postcode,
+    }
+
+
+def _patient_rows(user: User, referral: Referral) -> list[dict[str, str]]:
+    """The patient panel: what ``user`` may see (a referrer: the details as
+    their referral sent them), and for the service's clinicians, beside what
+    is held, each detail the referral sent that differs from it."""
+    shown = _patient_values(patient_shown_to(user, referral))
+    sent: dict[str, str | None] = {}
+    if identity_held_visible_to(user):
+        sent = _patient_values(patient_as_sent(referral))
+    rows = []
+    for label, value in shown.items():
+        as_sent = sent.get(label)
+        rows.append(
+            {
+                "label": label,
+                "value": value or NOT_RECORDED,
+                "sent": as_sent if as_sent is not None and as_sent != value else "",
+            }
+        )
+    return rows
+
+
 def _status_choices(referral: Referral) -> tuple[list[tuple[str, str]], dict[str, str]]:
     """The moves the state map allows from the current status, and for each
     optional-looking input, which of those moves need it."""
@@ -294,6 +337,8 @@ def _detail_context(
     show_escalations = user.role in ACTION_ROLES["escalation_acknowledge"]
     return {
         "referral": referral,
+        "patient": patient_shown_to(user, referral),
+        "patient_rows": _patient_rows(user, referral),
         "now": now,
         "closed": closed,
         "clocks": clocks,

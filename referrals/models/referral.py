@@ -16,6 +16,7 @@ from referrals.codes import (
     MovementPain,
     PrimaryTumour,
     ReferralStatus,
+    Sex,
 )
 
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud at 3 a.m.
@@ -126,6 +127,18 @@ class Referral(models.Model):
     # the coordinator must confirm who the patient is (wrong-patient hazard).
     identity_check_required = models.BooleanField(default=False)
     identity_check_note = models.TextField(blank=True)
+
+    # The patient's details exactly as this referral sent them (issue 8): what
+    # the referrer is shown. What is held for the NHS number (``patient``), and
+    # any mismatch, is for the service's coordinators and senior clinicians
+    # only: showing it to a referrer would disclose another organisation's
+    # cancer referral. Blank on a referral made before these fields existed
+    # and not backfilled (a flagged mismatch): "not recorded".
+    sent_given_name = models.CharField(max_length=100, blank=True)
+    sent_family_name = models.CharField(max_length=100, blank=True)
+    sent_date_of_birth = models.DateField(null=True, blank=True)
+    sent_sex = models.CharField(max_length=16, choices=choices(Sex), blank=True)
+    sent_postcode = models.CharField(max_length=8, blank=True)
 
     history = HistoricalRecords()
 

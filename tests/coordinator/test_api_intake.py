@@ -85,8 +85,11 @@ def test_identity_mismatch_is_flagged_not_refused(world, api):
     second = referral_body(patient={**first["patient"], "date_of_birth": "1960-01-01"})
     response = api(world.referrer).post(URL, second, format="json")
     assert response.status_code == 201
-    assert response.json()["identity_check_required"] is True
-    assert "date of birth" in response.json()["identity_check_note"]
+    # The referrer is not told what is held (issue 8); the coordinator is.
+    assert "identity_check_required" not in response.json()
+    held = api(world.coordinator).get(f"{URL}{response.json()['id']}/").json()
+    assert held["identity_check_required"] is True
+    assert "date of birth" in held["identity_check_note"]
     # The record held is not overwritten by the second referral's details.
     assert (
         str(Patient.objects.get(nhs_number=first["patient"]["nhs_number"]).date_of_birth)

@@ -54,19 +54,31 @@ def test_list_is_paginated(world, api, make_referral):
 
 
 def test_hand_built_summary_is_exactly_the_declared_fields(world, make_referral, api):
-    from coordinator.api.serializers import ReferralSummaryFields, ReferralSummaryOutput
+    from coordinator.api.serializers import (
+        HELD_IDENTITY_ONLY,
+        ReferralSummaryFields,
+        ReferralSummaryOutput,
+    )
     from coordinator.selectors import referral_list
 
     plain = make_referral(neuro_features=[], pain_features=["nocturnal"])
     acknowledged = make_referral(now=timezone.now() - timedelta(hours=2))
     api(world.coordinator).post(f"/api/v1/referrals/{acknowledged.pk}/acknowledge/")
     Referral.objects.filter(pk=plain.pk).update(identity_check_required=True)
-    context = {"now": timezone.now()}
+    context = {"now": timezone.now(), "user": world.coordinator}
     referrals = list(referral_list(user=world.coordinator))
     fast = ReferralSummaryOutput(referrals, many=True, context=context).data
     generic = ReferralSummaryFields(referrals, many=True, context=context).data
     assert [dict(r) for r in fast] == [dict(r) for r in generic]
     assert list(fast[0]) == list(ReferralSummaryFields().fields)
+    # A referrer's rows: the same on both paths, without the identity check.
+    context = {"now": timezone.now(), "user": world.referrer}
+    fast = ReferralSummaryOutput(referrals, many=True, context=context).data
+    generic = ReferralSummaryFields(referrals, many=True, context=context).data
+    assert [dict(r) for r in fast] == [dict(r) for r in generic]
+    assert list(fast[0]) == [
+        f for f in ReferralSummaryFields().fields if f not in HELD_IDENTITY_ONLY
+    ]
 
 
 def test_hand_built_clock_is_exactly_the_declared_fields(world, make_referral, api):

@@ -343,12 +343,15 @@ def test_a_clock_the_recompute_makes_overdue_is_escalated_once_per_step(world, m
 
 
 def test_the_migration_recomputes_clocks_patched_by_the_old_engine(world, make_referral):
-    """0006_recompute_clocks: a clock the old engine left cancelled although
-    nothing that stands cancels it runs again, keeps its row and due time, is
+    """coordinator/migrations/0001_ng234_triage_corrections.py, recompute_all:
+    a clock the old engine left cancelled although nothing that stands
+    cancels it runs again, keeps its row and due time, is
     rescheduled, and is escalated by the next sweep once per step."""
     from importlib import import_module
 
-    recompute_all = import_module("notifications.migrations.0006_recompute_clocks").recompute_all
+    recompute_all = import_module(
+        "coordinator.migrations.0001_ng234_triage_corrections"
+    ).recompute_all
     now = timezone.now()
     referral = make_referral(now=now - timedelta(hours=30))
     mri = Clock.objects.get(referral=referral, kind="mri")

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0006_recompute_clocks'),
+        ('notifications', '0005_escalation_policy_published_by'),
     ]
 
     operations = [
