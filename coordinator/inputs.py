@@ -23,6 +23,7 @@ from referrals.codes import (
     Category,
     Haematological,
     ImagingFindings,
+    ImagingModality,
     MovementPain,
     NeuroFeature,
     PainFeature,
@@ -89,6 +90,7 @@ class ReferralCreateInput(StrictSerializer):
     neuro_onset_at = AwareDateTimeField(required=False, allow_null=True, default=None)
     neuro_progressing = serializers.BooleanField(required=False, allow_null=True, default=None)
     suspected_at = AwareDateTimeField(required=False, allow_null=True, default=None)
+    imaging_modality = CodeField(ImagingModality, required=False, allow_blank=True, default="")
     imaging_findings = CodeField(
         ImagingFindings, required=False, default=ImagingFindings.NONE.value
     )

@@ -70,7 +70,9 @@ def advice_for(data: TriageInput, category: Category, progress: Progress) -> lis
         return [*ruled_out, KNOW_WHO_TO_CONTACT]
 
     prompts = prompts_for(data, category)
-    if progress.has(E.MRI_PERFORMED):
+    if any(progress.has(k) for k in (E.MRI_PERFORMED, E.CT_PERFORMED, E.MYELOGRAPHY_PERFORMED)):
+        # The scan the MRI advice asked for is done (CT or myelography where
+        # MRI was contraindicated, 1.5.7).
         prompts = [p for p in prompts if p not in _MRI_PROMPTS]
     if on_steroids:
         # Whether to start steroids is decided: say what to do now they are given.

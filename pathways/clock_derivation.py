@@ -89,6 +89,8 @@ class Inputs:
     category: str
     imaging_findings: str
     events: tuple[Event, ...]
+    # How the imaging at referral was done (blank: not said).
+    imaging_modality: str = ""
     # Every category override, in any order: when, to what, and the words a
     # clock ended by it carries.
     overrides: tuple["Override", ...] = ()
@@ -293,7 +295,9 @@ def _one_clock(
     if (
         start_event is None
         and definition.kind == ClockKind.MRI
-        and clock_rules.mri_met_by_imaging_at_referral(category, inputs.imaging_findings)
+        and clock_rules.mri_met_by_imaging_at_referral(
+            category, inputs.imaging_findings, inputs.imaging_modality
+        )
     ):
         return DerivedClock(
             key=key,
@@ -310,10 +314,8 @@ def _one_clock(
         )
     candidates = list(endings)
     # A stop counts only if it happened at or after the clock's start.
-    stop = next(
-        (e for e in events if e.kind == definition.stop_event and e.occurred_at >= started_at),
-        None,
-    )
+    stops = clock_rules.stop_kinds(definition.stop_event)
+    stop = next((e for e in events if e.kind in stops and e.occurred_at >= started_at), None)
     if stop is not None:
         candidates.append(
             _Ending(

@@ -59,11 +59,30 @@ def describe_remaining(delta: timedelta) -> str:
     return f"OVERDUE by {text}" if overdue else f"{text} left"
 
 
-def mri_met_by_imaging_at_referral(category: str, imaging_findings: str) -> bool:
-    """When imaging at referral already shows the finding, the MRI clock starts
-    met, never breached (docs/clinical-rules.md, section 5): cord compression
-    for suspected MSCC; spinal metastases (or worse) for suspected spinal
-    metastases."""
+# Events that stop a clock besides its definition's own stop event: where MRI
+# is contraindicated, NG234 1.5.7 says carry out CT (rarely myelography after
+# CT, 1.5.8), and that imaging is what the MRI standard waited for.
+STOPS_ALSO: dict[str, frozenset[str]] = {
+    "mri_performed": frozenset({"ct_performed", "myelography_performed"}),
+}
+
+
+def stop_kinds(stop_event: str) -> frozenset[str]:
+    """Every event kind that stops a clock whose definition stops on ``stop_event``."""
+    return frozenset({stop_event}) | STOPS_ALSO.get(stop_event, frozenset())
+
+
+def mri_met_by_imaging_at_referral(
+    category: str, imaging_findings: str, imaging_modality: str = "mri_whole_spine"
+) -> bool:
+    """When a whole-spine MRI at referral already shows the finding, the MRI
+    clock starts met, never breached (docs/clinical-rules.md, section 5):
+    cord compression for suspected MSCC; spinal metastases (or worse) for
+    suspected spinal metastases. Imaging of another kind, or of a kind not
+    said, leaves the clock running (NG234 1.5.5: the MRI asked for covers the
+    whole spine)."""
+    if imaging_modality != "mri_whole_spine":
+        return False
     if category == "suspected_mscc":
         return imaging_findings == "cord_compression"
     if category == "suspected_spinal_metastases":

@@ -29,6 +29,9 @@ class EventKind(LabelledEnum):
     MRI_REQUESTED = "mri_requested", "MRI requested"
     MRI_PERFORMED = "mri_performed", "MRI performed"
     MRI_REPORTED = "mri_reported", "MRI reported"
+    # Imaging done instead of MRI where MRI is contraindicated (NG234 1.5.7, 1.5.8).
+    CT_PERFORMED = "ct_performed", "CT performed (MRI contraindicated)"
+    MYELOGRAPHY_PERFORMED = "myelography_performed", "Myelography performed (after CT)"
     IMMOBILISATION_STARTED = "immobilisation_started", "Immobilisation started"
     STABILITY_ADVICE_GIVEN = "stability_advice_given", "Spinal stability advice given"
     DEXAMETHASONE_GIVEN = "dexamethasone_given", "Dexamethasone given"

@@ -19,6 +19,17 @@ class ImagingFindings(LabelledEnum):
     CORD_COMPRESSION = "cord_compression", "Imaging shows spinal cord compression"
 
 
+class ImagingModality(LabelledEnum):
+    """How imaging done before referral was done: only a whole-spine MRI is
+    the scan NG234 1.5.2 / 1.5.3 ask for (1.5.5: sagittal sequences of the
+    whole spine)."""
+
+    MRI_WHOLE_SPINE = "mri_whole_spine", "MRI of the whole spine"
+    MRI_PARTIAL = "mri_partial", "MRI of part of the spine"
+    CT = "ct", "CT"
+    OTHER = "other", "Other imaging"
+
+
 class PainFeature(LabelledEnum):
     """NG234 box 1: pain characteristics suggesting spinal metastases."""
 

@@ -23,6 +23,7 @@ from referrals.codes import (
     CancerStatus,
     Haematological,
     ImagingFindings,
+    ImagingModality,
     MovementPain,
     NeuroFeature,
     PainFeature,
@@ -40,6 +41,7 @@ CODE_FIELDS: dict[str, type[StrEnum]] = {
     "primary_tumour": PrimaryTumour,
     "haematological": Haematological,
     "imaging_findings": ImagingFindings,
+    "imaging_modality": ImagingModality,
     "movement_pain": MovementPain,
 }
 CODE_LIST_FIELDS: dict[str, type[StrEnum]] = {

@@ -14,6 +14,7 @@ from referrals.codes import (
     Category,
     Haematological,
     ImagingFindings,
+    ImagingModality,
     MovementPain,
     NeuroFeature,
     PainFeature,
@@ -27,6 +28,7 @@ class TriageInput:
     pain_features: frozenset[PainFeature] = frozenset()
     neuro_features: frozenset[NeuroFeature] = frozenset()
     imaging_findings: ImagingFindings = ImagingFindings.NONE
+    imaging_modality: ImagingModality | None = None
     known_spinal_metastases: bool = False
     back_pain: bool = False
     instability_signs: bool = False
@@ -78,6 +80,16 @@ def haematological(data: TriageInput) -> Haematological:
     ):
         return Haematological.CONFIRMED
     return data.haematological
+
+
+def whole_spine_mri_shows(data: TriageInput, *findings: ImagingFindings) -> bool:
+    """Imaging at referral shows one of ``findings`` on a whole-spine MRI, the
+    scan NG234 1.5.2 and 1.5.3 ask for (1.5.5). Other imaging, or imaging of
+    a kind not said, leaves the MRI advice standing."""
+    return (
+        data.imaging_modality == ImagingModality.MRI_WHOLE_SPINE
+        and data.imaging_findings in findings
+    )
 
 
 def categorise(data: TriageInput) -> Category:
@@ -142,7 +154,8 @@ def _mscc_prompts(data: TriageInput) -> list[Prompt]:
         or data.imaging_findings != ImagingFindings.NONE
     )
     prompts = [EMERGENCY if known else EMERGENCY_SUSPECTED_CANCER]
-    if data.imaging_findings == ImagingFindings.CORD_COMPRESSION:
+    compression_on_mri = whole_spine_mri_shows(data, ImagingFindings.CORD_COMPRESSION)
+    if compression_on_mri:
         prompts.append(IMAGING_SHOWS_COMPRESSION)
     else:
         prompts.append(MRI_24H)
@@ -158,7 +171,7 @@ def _mscc_prompts(data: TriageInput) -> list[Prompt]:
         prompts += [DEXAMETHASONE_16MG, STEROID_MONITORING]
     else:
         prompts += _steroid_prompts_without_neuro(data)
-    if data.imaging_findings != ImagingFindings.CORD_COMPRESSION:
+    if not compression_on_mri:
         prompts += [MRI_SEQUENCES, CT_IF_MRI_CONTRAINDICATED, NO_PLAIN_XRAY]
     prompts += _tumour_prompts(data)
     return prompts
@@ -166,8 +179,10 @@ def _mscc_prompts(data: TriageInput) -> list[Prompt]:
 
 def _spinal_metastases_prompts(data: TriageInput) -> list[Prompt]:
     prompts = [ADVICE_24H]
-    if data.imaging_findings != ImagingFindings.SPINAL_METASTASES:
-        prompts += [MRI_1_WEEK, MRI_SEQUENCES, NO_PLAIN_XRAY]
+    if not whole_spine_mri_shows(
+        data, ImagingFindings.SPINAL_METASTASES, ImagingFindings.CORD_COMPRESSION
+    ):
+        prompts += [MRI_1_WEEK, MRI_SEQUENCES, CT_IF_MRI_CONTRAINDICATED, NO_PLAIN_XRAY]
     if data.movement_pain in _MOVEMENT_PAIN_MODERATE_OR_WORSE:
         prompts.append(CONSIDER_IMMOBILISATION)
     prompts += _steroid_prompts_without_neuro(data)
@@ -236,8 +251,8 @@ MRI_24H = Prompt(
 IMAGING_SHOWS_COMPRESSION = Prompt(
     "imaging_shows_compression",
     "1.5.2",
-    "Imaging already shows cord compression: no further MRI is needed to start the pathway; "
-    "discuss definitive treatment with the MSCC coordinator and senior clinician now.",
+    "A whole-spine MRI done before referral already shows cord compression: that is the MRI "
+    "1.5.2 asks for, so the 24-hour MRI standard is met at referral.",
 )
 MRI_1_WEEK = Prompt(
     "mri_within_1_week",
@@ -253,7 +268,9 @@ MRI_SEQUENCES = Prompt(
 CT_IF_MRI_CONTRAINDICATED = Prompt(
     "ct_if_mri_contraindicated",
     "1.5.7",
-    "If MRI is contraindicated, consider a CT scan instead.",
+    "If MRI is contraindicated, carry out a CT scan; rarely, if more information is needed for "
+    "diagnosis and to guide management, carry out myelography after CT (at a neuroscience or "
+    "spinal surgical centre, 1.5.8).",
 )
 NO_PLAIN_XRAY = Prompt(
     "no_plain_xray",

@@ -17,6 +17,7 @@ from referrals.codes import (
     CancerStatus,
     Haematological,
     ImagingFindings,
+    ImagingModality,
     MovementPain,
     NeuroFeature,
     PainFeature,
@@ -105,6 +106,9 @@ def triage_input_for(referral: Referral) -> rules.TriageInput:
         pain_features=frozenset(PainFeature(p) for p in referral.pain_features),
         neuro_features=frozenset(NeuroFeature(n) for n in referral.neuro_features),
         imaging_findings=ImagingFindings(referral.imaging_findings),
+        imaging_modality=(
+            ImagingModality(referral.imaging_modality) if referral.imaging_modality else None
+        ),
         known_spinal_metastases=referral.known_spinal_metastases,
         back_pain=referral.back_pain,
         instability_signs=referral.instability_signs,

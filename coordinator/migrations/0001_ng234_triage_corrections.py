@@ -195,8 +195,8 @@ class Migration(migrations.Migration):
     # match the database when it runs.
     dependencies = [
         ("notifications", "0006_code_labels"),
-        ("pathways", "0009_code_labels"),
-        ("referrals", "0010_backfill_sent_details"),
+        ("pathways", "0010_ct_and_myelography"),
+        ("referrals", "0011_imaging_modality"),
     ]
 
     operations = [

@@ -110,6 +110,7 @@ def derivation_inputs(
         triage_category=referral.triage_category or referral.category,
         category=referral.category,
         imaging_findings=referral.imaging_findings,
+        imaging_modality=referral.imaging_modality,
         events=tuple(derivation.Event(e.pk, e.kind, e.occurred_at) for e in events),
         overrides=tuple(category_overrides(referral)),
         closed_at=referral.status_changed_at if closed else None,

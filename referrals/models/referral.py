@@ -13,6 +13,7 @@ from referrals.codes import (
     Category,
     Haematological,
     ImagingFindings,
+    ImagingModality,
     MovementPain,
     PrimaryTumour,
     ReferralStatus,
@@ -71,6 +72,9 @@ class Referral(models.Model):
     imaging_findings = models.CharField(
         max_length=32, choices=choices(ImagingFindings), default=ImagingFindings.NONE
     )
+    # How that imaging was done (optional): only a whole-spine MRI starts
+    # the MRI clock met.
+    imaging_modality = models.CharField(max_length=32, choices=choices(ImagingModality), blank=True)
     known_spinal_metastases = models.BooleanField(default=False)
     back_pain = models.BooleanField(default=False)
     instability_signs = models.BooleanField(default=False)

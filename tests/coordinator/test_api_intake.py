@@ -64,12 +64,35 @@ def test_spinal_metastases_start_advice_and_one_week_mri(world, api):
     assert clocks == {"acknowledgement": 4, "advice": 24, "mri": 24 * 7}
 
 
+# Changed (issue 8): only a whole-spine MRI starts the MRI clock met; the body
+# now says which imaging it was (before, any imaging showing it did).
 def test_imaging_already_showing_compression_starts_the_mri_clock_met(world, api):
-    body = referral_body(imaging_findings="cord_compression")
+    body = referral_body(imaging_findings="cord_compression", imaging_modality="mri_whole_spine")
     response = api(world.referrer).post(URL, body, format="json")
     mri = next(c for c in response.json()["clocks"] if c["kind"] == "mri")
     assert mri["status"] == "met"
     assert mri["stopped_at"] is not None
+
+
+@pytest.mark.parametrize("modality", ["", "mri_partial", "ct", "other"])
+def test_imaging_other_than_a_whole_spine_mri_leaves_the_mri_clock_and_advice(world, api, modality):
+    body = referral_body(imaging_findings="cord_compression", imaging_modality=modality)
+    if not modality:
+        body.pop("imaging_modality")
+    answer = api(world.referrer).post(URL, body, format="json").json()
+    mri = next(c for c in answer["clocks"] if c["kind"] == "mri")
+    assert (mri["status"], mri["stopped_at"]) == ("running", None)
+    codes = [p["code"] for p in answer["prompts"]]
+    assert "mri_within_24_hours" in codes  # 1.5.2
+    assert "mri_whole_spine" in codes  # 1.5.5
+    assert "ct_if_mri_contraindicated" in codes  # 1.5.7
+
+
+def test_an_unknown_imaging_modality_is_refused_by_name(world, api):
+    body = referral_body(imaging_findings="cord_compression", imaging_modality="xray")
+    response = api(world.referrer).post(URL, body, format="json")
+    assert response.status_code == 400
+    assert "imaging_modality" in response.json()
 
 
 def test_a_coordinator_may_log_a_phoned_in_referral_for_their_service(world, api):

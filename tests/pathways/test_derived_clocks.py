@@ -517,3 +517,23 @@ def test_reopening_a_redirection_entered_in_error_clears_where_it_went(world, ma
     )
     referral.refresh_from_db()
     assert (referral.status, referral.redirected_to) == ("received", "")
+
+
+def test_ct_or_myelography_where_mri_is_contraindicated_stops_the_mri_clock(world, make_referral):
+    """NG234 1.5.7 / 1.5.8: CT (rarely myelography after CT) where MRI is
+    contraindicated is the imaging the MRI standard waited for, for both
+    urgent categories; the MRI advice goes once it is done."""
+    from coordinator.selectors import referral_detail, referral_prompts
+
+    now = timezone.now()
+    for kind, clinical in (
+        ("ct_performed", {}),
+        ("myelography_performed", {"neuro_features": [], "pain_features": ["progressive"]}),
+    ):
+        referral = make_referral(now=now - timedelta(hours=5), **clinical)
+        record(referral, world.coordinator, now, kind, now - timedelta(hours=1))
+        mri = Clock.objects.get(referral=referral, kind="mri")
+        assert (mri.status, mri.stopped_at) == (ClockStatus.MET, now - timedelta(hours=1))
+        shown = referral_detail(user=world.coordinator).get(pk=referral.pk)
+        codes = {p.code for p in referral_prompts(shown)}
+        assert not codes & {"mri_within_24_hours", "mri_within_1_week", "ct_if_mri_contraindicated"}

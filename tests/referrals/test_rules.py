@@ -8,6 +8,7 @@ from referrals.codes import (
     Category,
     Haematological,
     ImagingFindings,
+    ImagingModality,
     MovementPain,
     NeuroFeature,
     PainFeature,
@@ -97,8 +98,11 @@ def test_no_or_mild_movement_pain_does_not_prompt_immobilisation(pain):
 
 
 def test_cord_compression_on_imaging_skips_the_mri_prompt():
+    # Changed (issue 8): only when that imaging was a whole-spine MRI.
     data = _in(
-        imaging_findings=ImagingFindings.CORD_COMPRESSION, neuro_features={NeuroFeature.SENSORY}
+        imaging_findings=ImagingFindings.CORD_COMPRESSION,
+        imaging_modality=ImagingModality.MRI_WHOLE_SPINE,
+        neuro_features={NeuroFeature.SENSORY},
     )
     codes = _codes(data)
     assert "imaging_shows_compression" in codes
