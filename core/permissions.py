@@ -24,6 +24,7 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
     "referral_detail": REFERRING,
     "referral_acknowledge": CLINICAL,
     "referral_category": CLINICAL,
+    "referral_suspected_at": CLINICAL,
     "queue": CLINICAL,
     "referral_event": CLINICAL,
     "referral_status": CLINICAL,

@@ -179,6 +179,10 @@ class ReferralSummaryFields(serializers.Serializer):
     status = serializers.CharField()
     received_at = serializers.DateTimeField()
     suspected_at = serializers.DateTimeField()
+    suspected_at_assumed = serializers.BooleanField(
+        help_text="The referral gave no suspicion time: it is the time of receipt until a "
+        "coordinator confirms or corrects it (POST …/suspected-at/)."
+    )
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     identity_check_required = serializers.BooleanField(
         required=False,
@@ -222,6 +226,7 @@ class ReferralSummaryOutput(ReferralSummaryFields):
                 "status": referral.status,
                 "received_at": _DATETIME.to_representation(referral.received_at),
                 "suspected_at": _DATETIME.to_representation(referral.suspected_at),
+                "suspected_at_assumed": referral.suspected_at_assumed,
                 "acknowledged_at": (
                     _DATETIME.to_representation(acknowledged) if acknowledged else None
                 ),

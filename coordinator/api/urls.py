@@ -37,5 +37,10 @@ urlpatterns = [
         workflow.ClockNotAppropriateView.as_view(),
         name="api-clock-not-appropriate",
     ),
+    path(
+        "referrals/<uuid:referral_id>/suspected-at/",
+        views.SuspectedAtView.as_view(),
+        name="api-referral-suspected-at",
+    ),
     path("queue/", views.QueueView.as_view(), name="api-queue"),
 ]

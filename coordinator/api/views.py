@@ -22,7 +22,7 @@ from coordinator.api.serializers import (
     ReferralDetailOutput,
     ReferralSummaryOutput,
 )
-from coordinator.inputs import CategoryOverrideInput, ReferralCreateInput
+from coordinator.inputs import CategoryOverrideInput, ReferralCreateInput, SuspectedAtInput
 from core.api.pagination import Pagination
 from core.api.parsers import StrictJSONParser
 from core.permissions import RolePermission
@@ -203,6 +203,23 @@ class AcknowledgeView(ReferralActionView):
     def post(self, request: Request, referral_id: Any) -> Response:
         referral = services.referral_acknowledge(
             referral=self._referral(request, referral_id), user=request.user, now=timezone.now()
+        )
+        return self._answer(request, referral)
+
+
+class SuspectedAtView(ReferralActionView):
+    """Confirm or correct when MSCC or spinal metastases were first suspected;
+    the clocks that run from it move."""
+
+    permission_action = "referral_suspected_at"
+
+    @extend_schema(request=SuspectedAtInput, responses={200: ReferralDetailOutput})
+    def post(self, request: Request, referral_id: Any) -> Response:
+        referral = self._referral(request, referral_id)
+        body = SuspectedAtInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        referral = services.referral_suspected_at_correct(
+            referral=referral, user=request.user, now=timezone.now(), **body.validated_data
         )
         return self._answer(request, referral)
 

@@ -16,6 +16,7 @@ from coordinator.services.status import (
     referral_acknowledge,
     referral_override_category,
     referral_status_change,
+    referral_suspected_at_correct,
 )
 from referrals.services import access_record
 
@@ -33,5 +34,6 @@ __all__ = [
     "referral_mdt_record",
     "referral_override_category",
     "referral_status_change",
+    "referral_suspected_at_correct",
     "service_provision",
 ]

@@ -50,6 +50,9 @@ def referral_create(
         _, policy = service_provision(service=service, user=user)
 
     fields = dict(clinical)
+    # Clocks run from suspicion (QS56 statement 3); a blank is taken as the
+    # time of receipt and shown as assumed, for the coordinator to confirm.
+    fields["suspected_at_assumed"] = not fields.get("suspected_at")
     fields["suspected_at"] = fields.get("suspected_at") or now
     referral = Referral(
         patient=held_patient,

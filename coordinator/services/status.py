@@ -179,6 +179,42 @@ def _reopen(
 
 
 @transaction.atomic
+def referral_suspected_at_correct(
+    *, referral: Referral, user: User, now: datetime, suspected_at: datetime, reason: str
+) -> Referral:
+    """Confirm or correct when MSCC or spinal metastases were first suspected:
+    the clocks that run from suspicion (the MRI clock) move with it, keeping
+    their identity; the reason and the previous time stay in the history."""
+    referral = referral_locked(referral)
+    if referral.status in TERMINAL_STATUSES:
+        raise Conflict(
+            "The referral is closed: its suspicion time cannot change.", code="invalid_transition"
+        )
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Say how the suspicion time is known.", field="reason")
+    suspected_at = event_time_checked(suspected_at, now, field="suspected_at")
+    if suspected_at > referral.received_at:
+        raise DomainError(
+            "Suspicion comes before the referral it led to: give a time before it was received.",
+            field="suspected_at",
+        )
+    if referral.neuro_onset_at and suspected_at < referral.neuro_onset_at:
+        raise DomainError(
+            "Suspicion cannot come before the onset of neurological symptoms.",
+            field="suspected_at",
+        )
+    referral.suspected_at = suspected_at
+    referral.suspected_at_assumed = False
+    referral.suspected_at_reason = reason
+    referral._history_user = user  # type: ignore[attr-defined]
+    referral.save(update_fields=["suspected_at", "suspected_at_assumed", "suspected_at_reason"])
+    referral_clocks_follow(referral=referral, user=user, now=now)
+    log.info("referral.suspected_at", reference=referral.reference, referral_id=str(referral.pk))
+    return referral
+
+
+@transaction.atomic
 def referral_override_category(
     *, referral: Referral, user: User, now: datetime, category: str, reason: str
 ) -> Referral:

@@ -58,6 +58,11 @@ class Referral(models.Model):
     received_at = models.DateTimeField()
     # Clocks run from suspicion, not from receipt (NICE QS56 statement 3).
     suspected_at = models.DateTimeField()
+    # The referrer left the suspicion time blank: it was taken as the time of
+    # receipt, shown as assumed until a coordinator confirms or corrects it.
+    suspected_at_assumed = models.BooleanField(default=False)
+    # Why the suspicion time was last corrected (the history keeps each one).
+    suspected_at_reason = models.TextField(blank=True)
     neuro_onset_at = models.DateTimeField(null=True, blank=True)
     neuro_progressing = models.BooleanField(null=True, blank=True)
 
