@@ -19,12 +19,15 @@ from referrals.rules import (
     MRI_1_WEEK,
     MRI_24H,
     MRI_SEQUENCES,
+    NO_ADULT_DOSE,
     NO_PLAIN_XRAY,
     NO_ROUTINE_STEROIDS,
     STABILITY_ADVICE_24H,
     STEROID_MONITORING,
+    UNDER_18,
     Prompt,
     TriageInput,
+    for_population,
     prompts_for,
 )
 
@@ -59,6 +62,10 @@ _HAEM_PRIMARIES = frozenset(
 )
 
 
+# Added by for_population, which advice_for applies once at the end.
+_POPULATION_CODES = frozenset({UNDER_18.code, NO_ADULT_DOSE.code})
+
+
 def advice_for(data: TriageInput, category: Category, progress: Progress) -> list[Prompt]:
     """The prompts that apply now, most pressing first."""
     if progress.has(E.DIED):
@@ -90,7 +97,7 @@ def advice_for(data: TriageInput, category: Category, progress: Progress) -> lis
         prompts.append(STABILITY_ADVICE_24H)
     if progress.has(E.RT_DECISION) and not progress.has(E.RT_DELIVERED):
         prompts += _radiotherapy_prompts(data, progress)
-    return prompts
+    return for_population(data, [p for p in prompts if p.code not in _POPULATION_CODES])
 
 
 def _radiotherapy_prompts(data: TriageInput, progress: Progress) -> list[Prompt]:

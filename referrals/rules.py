@@ -35,6 +35,8 @@ class TriageInput:
     movement_pain: MovementPain = MovementPain.NONE
     primary_tumour: PrimaryTumour | None = None
     haematological: Haematological = Haematological.NO
+    # Age in whole years when the referral was received (None: not known).
+    age_years: int | None = None
 
 
 @dataclass(frozen=True)
@@ -129,12 +131,49 @@ def triage(data: TriageInput) -> TriageResult:
     return TriageResult(category=category, prompts=tuple(prompts_for(data, category)))
 
 
+ADULT_AGE = 18
+# Prompts that state an adult dose: never shown for a child or young person.
+_ADULT_DOSES = frozenset(
+    {
+        "dexamethasone_16mg",
+        "haematological_dexamethasone",
+        "dexamethasone_continue",
+        "radiotherapy_8gy_single_fraction",
+    }
+)
+
+
+def outside_ng234_population(data: TriageInput) -> bool:
+    """NG234 is for adults (18 and over): a younger person is outside it."""
+    return data.age_years is not None and data.age_years < ADULT_AGE
+
+
+def for_population(data: TriageInput, prompts: list[Prompt]) -> list[Prompt]:
+    """The prompts as they may be shown for this person: for someone under 18,
+    the paediatric / teenage and young adult oncology signpost first, and no
+    adult dose (the category and the clocks stay: the safer course)."""
+    if not outside_ng234_population(data):
+        return prompts
+    shown = [UNDER_18]
+    for prompt in prompts:
+        if prompt.code not in _ADULT_DOSES:
+            shown.append(prompt)
+        elif NO_ADULT_DOSE not in shown:
+            shown.append(NO_ADULT_DOSE)
+    return shown
+
+
 def prompts_for(data: TriageInput, category: Category) -> list[Prompt]:
-    """The initial advice for a category (NG234 1.1.16), most pressing first.
+    """The initial advice for a category (NG234 1.1.16), most pressing first,
+    as it may be shown for this person (``for_population``).
 
     Takes the category separately because a coordinator may override it: the
     advice then follows the coordinator's category.
     """
+    return for_population(data, _prompts_for(data, category))
+
+
+def _prompts_for(data: TriageInput, category: Category) -> list[Prompt]:
     if category == Category.SUSPECTED_MSCC:
         return _mscc_prompts(data)
     if category == Category.EMERGENCY_SPINAL_ASSESSMENT:
@@ -371,6 +410,19 @@ NON_CANCER_BACK_PAIN = Prompt(
     "compression beyond radicular pain: assess as low back pain or sciatica (NICE guideline "
     "NG59). Think about spinal metastases or MSCC again if cancer becomes suspected or box 1 "
     "symptoms or signs develop.",
+)
+UNDER_18 = Prompt(
+    "outside_ng234_population",
+    "NG234 scope (adults)",
+    "Under 18: outside NG234's population, which is adults. Seek advice from the paediatric "
+    "or teenage and young adult (TYA) oncology team now. This service keeps the triage, the "
+    "clocks and the escalations as the safer course.",
+)
+NO_ADULT_DOSE = Prompt(
+    "no_adult_dose",
+    "1.8.1",
+    "Corticosteroid and radiotherapy doses for a child or young person: as the paediatric or "
+    "TYA oncology team advises (NG234's doses, such as 16 mg dexamethasone, are for adults).",
 )
 SUSPECTED_CANCER_REFERRAL = Prompt(
     "suspected_cancer_referral",

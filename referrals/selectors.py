@@ -115,4 +115,16 @@ def triage_input_for(referral: Referral) -> rules.TriageInput:
         movement_pain=MovementPain(referral.movement_pain),
         primary_tumour=PrimaryTumour(referral.primary_tumour) if referral.primary_tumour else None,
         haematological=Haematological(referral.haematological),
+        age_years=age_at(_date_of_birth(referral), referral.received_at.date()),
     )
+
+
+def _date_of_birth(referral: Referral) -> date:
+    """The date of birth the referral gave (what was held, for a referral
+    made before the details sent were kept)."""
+    return referral.sent_date_of_birth or referral.patient.date_of_birth
+
+
+def age_at(born: date, on: date) -> int:
+    """Age in whole years on ``on``."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

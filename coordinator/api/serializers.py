@@ -184,6 +184,10 @@ class ReferralSummaryFields(serializers.Serializer):
         "coordinator confirms or corrects it (POST …/suspected-at/)."
     )
     acknowledged_at = serializers.DateTimeField(allow_null=True)
+    outside_ng234_population = serializers.SerializerMethodField(
+        help_text="Under 18 when referred: outside NG234's population (adults); paediatric or "
+        "TYA oncology is signposted and no adult dose is stated. Triage and clocks stay."
+    )
     identity_check_required = serializers.BooleanField(
         required=False,
         help_text="The details sent differ from those held for the NHS number. " + _SERVICE_ONLY,
@@ -201,6 +205,9 @@ class ReferralSummaryFields(serializers.Serializer):
 
     def to_representation(self, referral: Referral) -> dict[str, Any]:
         return _for_viewer(dict(super().to_representation(referral)), self.context)
+
+    def get_outside_ng234_population(self, referral: Referral) -> bool:
+        return rules.outside_ng234_population(triage_input_for(referral))
 
     @extend_schema_field(ClockOutput(many=True))
     def get_clocks(self, referral: Referral) -> list[dict[str, Any]]:
@@ -230,6 +237,7 @@ class ReferralSummaryOutput(ReferralSummaryFields):
                 "acknowledged_at": (
                     _DATETIME.to_representation(acknowledged) if acknowledged else None
                 ),
+                "outside_ng234_population": self.get_outside_ng234_population(referral),
                 "identity_check_required": referral.identity_check_required,
                 "patient": _patient_json(patient_shown_to(user, referral)),
                 "patient_as_sent": _patient_json(patient_as_sent(referral)),

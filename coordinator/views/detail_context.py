@@ -24,6 +24,7 @@ from notifications.selectors.escalations import referral_escalations
 from pathways import scoring
 from pathways.codes import ClockStatus, EventKind, MdtDecisionKind, ScoreKind
 from pathways.models import ClinicalEvent
+from referrals import rules
 from referrals.codes import TERMINAL_STATUSES, Category, ReferralStatus
 from referrals.models import Referral, User
 from referrals.selectors import (
@@ -31,6 +32,7 @@ from referrals.selectors import (
     identity_held_visible_to,
     patient_as_sent,
     patient_shown_to,
+    triage_input_for,
 )
 from referrals.transitions import REQUIRED_FIELDS, TRANSITIONS
 
@@ -358,6 +360,7 @@ def _detail_context(
         "status_choices": status_choices,
         "status_needs": status_needs,
         "reopen_to": reopen_to,
+        "outside_ng234_population": rules.outside_ng234_population(triage_input_for(referral)),
         "mdt_choices": MdtDecisionKind.choices(),
         "sins_choices": forms.sins_choices(),
         "tokuhashi_choices": forms.tokuhashi_choices(),
