@@ -152,6 +152,11 @@ def _time(value: datetime | None, now: datetime, what: str, field: str) -> datet
     return inputs.time_checked(value, now, what=what, field=field)
 
 
+class LinkInput(StrictSerializer):
+    duplicate_of = serializers.UUIDField()
+    reason = serializers.CharField(max_length=_TEXT_MAX)
+
+
 class SuspectedAtInput(StrictSerializer):
     suspected_at = AwareDateTimeField()
     reason = serializers.CharField(max_length=_TEXT_MAX)

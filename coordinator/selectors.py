@@ -34,10 +34,48 @@ def _clocks_by_due() -> "Prefetch[Any]":
     return Prefetch("clocks", queryset=Clock.objects.order_by("due_at"))
 
 
-def _with_display_relations(qs: QuerySet[Referral]) -> QuerySet[Referral]:
-    return qs.select_related("patient", "referring_organisation", "service").prefetch_related(
-        _clocks_by_due()
+def open_duplicates(referral_field: str = "pk") -> QuerySet[Referral]:
+    """The other open referrals for the same person in the same service,
+    earliest first (a subquery on the referral in ``referral_field``)."""
+    return (
+        Referral.objects.filter(
+            patient=OuterRef("patient"), service=OuterRef("service"), duplicate_of__isnull=True
+        )
+        .exclude(pk=OuterRef(referral_field))
+        .exclude(status__in=[s.value for s in TERMINAL_STATUSES])
+        .order_by("received_at")
     )
+
+
+def _with_display_relations(qs: QuerySet[Referral]) -> QuerySet[Referral]:
+    return (
+        qs.select_related("patient", "referring_organisation", "service")
+        .prefetch_related(_clocks_by_due())
+        .annotate(
+            # One correlated subquery, so a list or the queue stays one query.
+            open_duplicate_reference=Subquery(open_duplicates().values("reference")[:1])
+        )
+    )
+
+
+def open_duplicate_reference(referral: Referral) -> str | None:
+    """The earliest other open referral for this person in this service (a
+    warning for the service's coordinators, never for the referrer)."""
+    if hasattr(referral, "open_duplicate_reference"):
+        return referral.open_duplicate_reference  # type: ignore[no-any-return]
+    if referral.status in TERMINAL_STATUSES:
+        return None
+    other = (
+        Referral.objects.filter(
+            patient_id=referral.patient_id, service_id=referral.service_id, duplicate_of=None
+        )
+        .exclude(pk=referral.pk)
+        .exclude(status__in=[s.value for s in TERMINAL_STATUSES])
+        .order_by("received_at")
+        .values_list("reference", flat=True)
+        .first()
+    )
+    return other
 
 
 def referral_load_clocks(referral: Referral) -> None:

@@ -25,6 +25,7 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
     "referral_acknowledge": CLINICAL,
     "referral_category": CLINICAL,
     "referral_suspected_at": CLINICAL,
+    "referral_link": CLINICAL,
     "queue": CLINICAL,
     "referral_event": CLINICAL,
     "referral_status": CLINICAL,

@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordinator.selectors import clock_view, referral_prompts
+from coordinator.selectors import clock_view, open_duplicate_reference, referral_prompts
 from core.api.fields import (
     _codes,
 )
@@ -152,7 +152,14 @@ class PatientOutput(serializers.Serializer):
 # What only the service's coordinators and senior clinicians see (issue 8): the
 # identity check compares the details sent with those held for the NHS number,
 # so it would tell a referrer what is held, and that someone referred the person.
-HELD_IDENTITY_ONLY = ("identity_check_required", "identity_check_note", "patient_as_sent")
+HELD_IDENTITY_ONLY = (
+    "identity_check_required",
+    "identity_check_note",
+    "patient_as_sent",
+    # Another referral for the same NHS number would tell the referrer that
+    # the person was referred to a cancer service by someone else.
+    "open_duplicate",
+)
 
 
 def _for_viewer(data: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
@@ -192,6 +199,10 @@ class ReferralSummaryFields(serializers.Serializer):
         required=False,
         help_text="The details sent differ from those held for the NHS number. " + _SERVICE_ONLY,
     )
+    open_duplicate = serializers.SerializerMethodField(
+        help_text="The reference of another open referral for the same NHS number in this "
+        "service: link them with POST …/link/ if it is the same episode. " + _SERVICE_ONLY,
+    )
     patient = PatientOutput(source="*")
     patient_as_sent = PatientOutput(
         source="*",
@@ -205,6 +216,9 @@ class ReferralSummaryFields(serializers.Serializer):
 
     def to_representation(self, referral: Referral) -> dict[str, Any]:
         return _for_viewer(dict(super().to_representation(referral)), self.context)
+
+    def get_open_duplicate(self, referral: Referral) -> str | None:
+        return open_duplicate_reference(referral)
 
     def get_outside_ng234_population(self, referral: Referral) -> bool:
         return rules.outside_ng234_population(triage_input_for(referral))
@@ -239,6 +253,7 @@ class ReferralSummaryOutput(ReferralSummaryFields):
                 ),
                 "outside_ng234_population": self.get_outside_ng234_population(referral),
                 "identity_check_required": referral.identity_check_required,
+                "open_duplicate": self.get_open_duplicate(referral),
                 "patient": _patient_json(patient_shown_to(user, referral)),
                 "patient_as_sent": _patient_json(patient_as_sent(referral)),
                 "referring_organisation": referral.referring_organisation.code,

@@ -42,5 +42,10 @@ urlpatterns = [
         views.SuspectedAtView.as_view(),
         name="api-referral-suspected-at",
     ),
+    path(
+        "referrals/<uuid:referral_id>/link/",
+        views.LinkView.as_view(),
+        name="api-referral-link",
+    ),
     path("queue/", views.QueueView.as_view(), name="api-queue"),
 ]

@@ -22,7 +22,12 @@ from coordinator.api.serializers import (
     ReferralDetailOutput,
     ReferralSummaryOutput,
 )
-from coordinator.inputs import CategoryOverrideInput, ReferralCreateInput, SuspectedAtInput
+from coordinator.inputs import (
+    CategoryOverrideInput,
+    LinkInput,
+    ReferralCreateInput,
+    SuspectedAtInput,
+)
 from core.api.pagination import Pagination
 from core.api.parsers import StrictJSONParser
 from core.permissions import RolePermission
@@ -203,6 +208,23 @@ class AcknowledgeView(ReferralActionView):
     def post(self, request: Request, referral_id: Any) -> Response:
         referral = services.referral_acknowledge(
             referral=self._referral(request, referral_id), user=request.user, now=timezone.now()
+        )
+        return self._answer(request, referral)
+
+
+class LinkView(ReferralActionView):
+    """The same episode referred twice: this, the later referral, closes as a
+    duplicate of the earlier one."""
+
+    permission_action = "referral_link"
+
+    @extend_schema(request=LinkInput, responses={200: ReferralDetailOutput})
+    def post(self, request: Request, referral_id: Any) -> Response:
+        referral = self._referral(request, referral_id)
+        body = LinkInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        referral = services.referral_link_duplicate(
+            referral=referral, user=request.user, now=timezone.now(), **body.validated_data
         )
         return self._answer(request, referral)
 

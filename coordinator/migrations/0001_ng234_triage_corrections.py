@@ -196,7 +196,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("notifications", "0006_code_labels"),
         ("pathways", "0010_ct_and_myelography"),
-        ("referrals", "0012_suspected_at_assumed"),
+        ("referrals", "0013_duplicate_of"),
     ]
 
     operations = [

@@ -14,6 +14,7 @@ from coordinator.services.intake import referral_create, referral_create_from_in
 from coordinator.services.provision import ServiceNotConfigured, service_provision
 from coordinator.services.status import (
     referral_acknowledge,
+    referral_link_duplicate,
     referral_override_category,
     referral_status_change,
     referral_suspected_at_correct,
@@ -31,6 +32,7 @@ __all__ = [
     "referral_event_add",
     "referral_event_record",
     "referral_event_withdraw",
+    "referral_link_duplicate",
     "referral_mdt_record",
     "referral_override_category",
     "referral_status_change",

@@ -6,6 +6,7 @@ checked, a domain error raised otherwise, and the clocks recomputed after.
 """
 
 from datetime import datetime
+from uuid import UUID
 
 from django.db import transaction
 
@@ -164,9 +165,11 @@ def _reopen(
                 event_withdraw(
                     referral=referral, event_id=event.pk, reason=reason, user=user, now=now
                 )
-    if referral.redirected_to:
-        referral.redirected_to = ""  # it went nowhere: the redirection was the mistake
-        referral.save(update_fields=["redirected_to"])
+    if referral.redirected_to or referral.duplicate_of_id:
+        # It went nowhere and repeats nothing: the closure was the mistake.
+        referral.redirected_to = ""
+        referral.duplicate_of = None
+        referral.save(update_fields=["redirected_to", "duplicate_of"])
     status_set(
         referral=referral,
         user=user,
@@ -176,6 +179,57 @@ def _reopen(
     )
     referral_clocks_follow(referral=referral, user=user, now=now)
     return referral
+
+
+@transaction.atomic
+def referral_link_duplicate(
+    *, referral: Referral, user: User, now: datetime, duplicate_of: UUID | str, reason: str
+) -> Referral:
+    """The same episode referred twice: close this, the later referral, as a
+    duplicate of the earlier one, its clocks ended; the audit counts one
+    episode. Reversed like any closure entered in error."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Say why these are the same episode.", field="reason")
+    # Both rows locked, always in the same order, so two coordinators linking
+    # the pair in opposite directions cannot deadlock.
+    ids = sorted([str(referral.pk), str(duplicate_of)])
+    rows = {str(r.pk): r for r in Referral.objects.select_for_update().filter(pk__in=ids)}
+    later, earlier = rows.get(str(referral.pk)), rows.get(str(duplicate_of))
+    if later is None:
+        raise DomainError("No such referral.", field="id")
+    if earlier is None or earlier.pk == later.pk:
+        raise DomainError("Name another referral of this service.", field="duplicate_of")
+    if (earlier.service_id, earlier.patient_id) != (later.service_id, later.patient_id):
+        raise DomainError(
+            "That referral is for another person or another service.", field="duplicate_of"
+        )
+    if earlier.status in TERMINAL_STATUSES:
+        raise Conflict(
+            f"{earlier.reference} is closed: link to the referral that is open.",
+            code="invalid_transition",
+        )
+    if later.status in TERMINAL_STATUSES:
+        raise Conflict(
+            "The referral is closed: its status cannot change.", code="invalid_transition"
+        )
+    if later.received_at < earlier.received_at:
+        raise Conflict(
+            f"This referral came first: link {earlier.reference} to it instead.",
+            code="link_the_later",
+        )
+    later.duplicate_of = earlier
+    later._history_user = user  # type: ignore[attr-defined]
+    later.save(update_fields=["duplicate_of"])
+    status_set(
+        referral=later,
+        user=user,
+        now=now,
+        status=ReferralStatus.CLOSED,
+        reason=f"Duplicate of {earlier.reference}: {reason}",
+    )
+    referral_clocks_follow(referral=later, user=user, now=now)
+    return later
 
 
 @transaction.atomic

@@ -125,6 +125,11 @@ class Referral(models.Model):
     )
     # Why it moved to its current state (required for the terminal states).
     status_reason = models.TextField(blank=True)
+    # The earlier referral this one repeats (same person, same service): this
+    # one was closed as its duplicate, and the audit counts one episode.
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+    )
     # Where a redirected referral went (another service or pathway).
     redirected_to = models.CharField(max_length=200, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
