@@ -1,5 +1,6 @@
 """The referral API: a thin shell over services and selectors."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -200,6 +201,23 @@ class ReferralActionView(APIView):
         _record_access(request, f"api.{self.permission_action}", [referral])
         return Response(ReferralDetailOutput(referral, context=_output_context(request)).data)
 
+    def _act(
+        self,
+        request: Request,
+        referral_id: Any,
+        body_class: type[serializers.Serializer],
+        step: Callable[..., Referral],
+    ) -> Response:
+        """Parse the body, run the workflow step on the (scoped) referral,
+        answer with the whole referral."""
+        referral = self._referral(request, referral_id)
+        body = body_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        referral = step(
+            referral=referral, user=request.user, now=timezone.now(), **body.validated_data
+        )
+        return self._answer(request, referral)
+
 
 class AcknowledgeView(ReferralActionView):
     permission_action = "referral_acknowledge"
@@ -220,13 +238,7 @@ class LinkView(ReferralActionView):
 
     @extend_schema(request=LinkInput, responses={200: ReferralDetailOutput})
     def post(self, request: Request, referral_id: Any) -> Response:
-        referral = self._referral(request, referral_id)
-        body = LinkInput(data=request.data)
-        body.is_valid(raise_exception=True)
-        referral = services.referral_link_duplicate(
-            referral=referral, user=request.user, now=timezone.now(), **body.validated_data
-        )
-        return self._answer(request, referral)
+        return self._act(request, referral_id, LinkInput, services.referral_link_duplicate)
 
 
 class SuspectedAtView(ReferralActionView):
@@ -237,13 +249,9 @@ class SuspectedAtView(ReferralActionView):
 
     @extend_schema(request=SuspectedAtInput, responses={200: ReferralDetailOutput})
     def post(self, request: Request, referral_id: Any) -> Response:
-        referral = self._referral(request, referral_id)
-        body = SuspectedAtInput(data=request.data)
-        body.is_valid(raise_exception=True)
-        referral = services.referral_suspected_at_correct(
-            referral=referral, user=request.user, now=timezone.now(), **body.validated_data
+        return self._act(
+            request, referral_id, SuspectedAtInput, services.referral_suspected_at_correct
         )
-        return self._answer(request, referral)
 
 
 class CategoryOverrideView(ReferralActionView):
@@ -251,10 +259,6 @@ class CategoryOverrideView(ReferralActionView):
 
     @extend_schema(request=CategoryOverrideInput, responses={200: ReferralDetailOutput})
     def post(self, request: Request, referral_id: Any) -> Response:
-        referral = self._referral(request, referral_id)
-        body = CategoryOverrideInput(data=request.data)
-        body.is_valid(raise_exception=True)
-        referral = services.referral_override_category(
-            referral=referral, user=request.user, now=timezone.now(), **body.validated_data
+        return self._act(
+            request, referral_id, CategoryOverrideInput, services.referral_override_category
         )
-        return self._answer(request, referral)
