@@ -73,7 +73,7 @@ def patient_as_sent(referral: Referral) -> PatientShown:
     record, which would tell a referrer that someone else referred this person.
 
     A referral from before the as-sent details were kept, and not backfilled
-    (referrals/migrations/0009), shows the held name, date of birth, sex and
+    (referrals/migrations/0010_backfill_sent_details.py), shows the held name, date of birth, sex and
     postcode only where no mismatch was flagged (they matched what was sent);
     otherwise only the NHS number, the rest "not recorded".
     """
