@@ -73,9 +73,10 @@ def patient_as_sent(referral: Referral) -> PatientShown:
     record, which would tell a referrer that someone else referred this person.
 
     A referral from before the as-sent details were kept, and not backfilled
-    (referrals/migrations/0010_backfill_sent_details.py), shows the held name, date of birth, sex and
-    postcode only where no mismatch was flagged (they matched what was sent);
-    otherwise only the NHS number, the rest "not recorded".
+    (referrals/migrations/0010_backfill_sent_details.py), shows the held
+    name, date of birth, sex and postcode only where no mismatch was flagged
+    (they matched what was sent); otherwise only the NHS number, the rest
+    "not recorded".
     """
     nhs = referral.patient.nhs_number
     if referral.sent_date_of_birth is not None:
