@@ -195,6 +195,11 @@ else:
         # Longer than any task's hard time limit, so a slow task is not redelivered
         # while it still runs; a lost worker's task comes back after this.
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+        # The lock a worker holds while it puts a lost worker's messages back
+        # on the queue. A worker killed while holding it leaves it behind, and
+        # no worker restores anything until it expires (kombu's default: 300 s).
+        # Restoring takes milliseconds, so a minute is ample.
+        "unacked_mutex_expire": env.int("CELERY_UNACKED_MUTEX_EXPIRE", default=60),
     }
 # Only JSON crosses the broker: tasks take primary keys, never pickled objects.
 CELERY_TASK_SERIALIZER = "json"
