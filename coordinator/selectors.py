@@ -34,14 +34,12 @@ def _clocks_by_due() -> "Prefetch[Any]":
     return Prefetch("clocks", queryset=Clock.objects.order_by("due_at"))
 
 
-def open_duplicates(referral_field: str = "pk") -> QuerySet[Referral]:
+def open_duplicates(patient: Any, service: Any, referral: Any) -> QuerySet[Referral]:
     """The other open referrals for the same person in the same service,
-    earliest first (a subquery on the referral in ``referral_field``)."""
+    earliest first; the arguments are values or ``OuterRef``s (a subquery)."""
     return (
-        Referral.objects.filter(
-            patient=OuterRef("patient"), service=OuterRef("service"), duplicate_of__isnull=True
-        )
-        .exclude(pk=OuterRef(referral_field))
+        Referral.objects.filter(patient=patient, service=service, duplicate_of__isnull=True)
+        .exclude(pk=referral)
         .exclude(status__in=[s.value for s in TERMINAL_STATUSES])
         .order_by("received_at")
     )
@@ -53,7 +51,11 @@ def _with_display_relations(qs: QuerySet[Referral]) -> QuerySet[Referral]:
         .prefetch_related(_clocks_by_due())
         .annotate(
             # One correlated subquery, so a list or the queue stays one query.
-            open_duplicate_reference=Subquery(open_duplicates().values("reference")[:1])
+            open_duplicate_reference=Subquery(
+                open_duplicates(OuterRef("patient"), OuterRef("service"), OuterRef("pk")).values(
+                    "reference"
+                )[:1]
+            )
         )
     )
 
@@ -65,17 +67,11 @@ def open_duplicate_reference(referral: Referral) -> str | None:
         return referral.open_duplicate_reference  # type: ignore[no-any-return]
     if referral.status in TERMINAL_STATUSES:
         return None
-    other = (
-        Referral.objects.filter(
-            patient_id=referral.patient_id, service_id=referral.service_id, duplicate_of=None
-        )
-        .exclude(pk=referral.pk)
-        .exclude(status__in=[s.value for s in TERMINAL_STATUSES])
-        .order_by("received_at")
+    return (
+        open_duplicates(referral.patient_id, referral.service_id, referral.pk)
         .values_list("reference", flat=True)
         .first()
     )
-    return other
 
 
 def referral_load_clocks(referral: Referral) -> None:

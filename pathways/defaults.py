@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from pathways.codes import ClockAnchor, ClockKind, EventKind
-from referrals.codes import Category
+from referrals.codes import EMERGENCY_CATEGORIES, Category
 
 ALL_CATEGORIES = tuple(c.value for c in Category)
 MSCC = (Category.SUSPECTED_MSCC.value,)
-# Acknowledged within 30 minutes: the emergency, and cord or cauda equina
-# compression without cancer, which the coordinator must redirect at once.
-URGENT_ACKNOWLEDGEMENT = (*MSCC, Category.EMERGENCY_SPINAL_ASSESSMENT.value)
+# Acknowledged within 30 minutes: the emergencies.
+URGENT_ACKNOWLEDGEMENT = tuple(c.value for c in Category if c in EMERGENCY_CATEGORIES)
 SPINAL_METS = (Category.SUSPECTED_SPINAL_METASTASES.value,)
 MSCC_OR_METS = MSCC + SPINAL_METS
 

@@ -99,6 +99,11 @@ class Category(LabelledEnum):
     NO_ACTION = "no_action", "No MSCC pathway action"
 
 
+# Acknowledged within 30 minutes and shown as emergencies: suspected MSCC, and
+# cord or cauda equina compression without cancer, which the coordinator must
+# redirect at once.
+EMERGENCY_CATEGORIES = frozenset({Category.SUSPECTED_MSCC, Category.EMERGENCY_SPINAL_ASSESSMENT})
+
 # Queue order: the emergency first. Lower is more urgent.
 CATEGORY_URGENCY: dict[Category, int] = {
     Category.SUSPECTED_MSCC: 0,

@@ -132,7 +132,7 @@ def correct(apps, schema_editor) -> dict[str, int]:  # noqa: ARG001 (migration s
 
     open_referrals = list(
         Referral.objects.exclude(status__in=list(TERMINAL_STATUSES))
-        .select_related("pathway_version")
+        .select_related("pathway_version", "patient")
         .order_by("received_at")
     )
     retriage = [

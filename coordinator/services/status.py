@@ -24,10 +24,17 @@ log = get_logger(__name__)
 
 
 def status_set(
-    *, referral: Referral, user: User, now: datetime, status: ReferralStatus, reason: str = ""
+    *,
+    referral: Referral,
+    user: User,
+    now: datetime,
+    status: ReferralStatus,
+    reason: str = "",
+    also: tuple[str, ...] = (),
 ) -> None:
     """Write the referral's status: the only place it is written. The caller
-    holds the lock and has checked the move."""
+    holds the lock and has checked the move; ``also`` names other fields it
+    set on ``referral`` that go in the same write (one history row)."""
     if status in TERMINAL_STATUSES and referral.status not in TERMINAL_STATUSES:
         referral.status_before_close = referral.status
     elif status not in TERMINAL_STATUSES:
@@ -37,7 +44,13 @@ def status_set(
     referral.status_reason = reason
     referral._history_user = user  # type: ignore[attr-defined]
     referral.save(
-        update_fields=["status", "status_changed_at", "status_reason", "status_before_close"]
+        update_fields=[
+            "status",
+            "status_changed_at",
+            "status_reason",
+            "status_before_close",
+            *also,
+        ]
     )
     log.info(
         "referral.status", reference=referral.reference, referral_id=str(referral.pk), status=status
@@ -69,9 +82,13 @@ def referral_acknowledge(
     event_record(referral=referral, kind=EventKind.ACKNOWLEDGED, occurred_at=at, user=user)
     referral.acknowledged_at = at
     referral.acknowledged_by = user
-    referral._history_user = user  # type: ignore[attr-defined]
-    referral.save(update_fields=["acknowledged_at", "acknowledged_by"])
-    status_set(referral=referral, user=user, now=now, status=ReferralStatus.TRIAGED)
+    status_set(
+        referral=referral,
+        user=user,
+        now=now,
+        status=ReferralStatus.TRIAGED,
+        also=("acknowledged_at", "acknowledged_by"),
+    )
     referral_clocks_follow(referral=referral, user=user, now=now)
     return referral
 
@@ -132,8 +149,14 @@ def referral_status_change(
             details=reason,
         )
     referral.redirected_to = redirected_to
-    referral.save(update_fields=["redirected_to"])
-    status_set(referral=referral, user=user, now=now, status=target, reason=reason)
+    status_set(
+        referral=referral,
+        user=user,
+        now=now,
+        status=target,
+        reason=reason,
+        also=("redirected_to",),
+    )
     referral_clocks_follow(referral=referral, user=user, now=now)
     return referral
 
@@ -165,17 +188,16 @@ def _reopen(
                 event_withdraw(
                     referral=referral, event_id=event.pk, reason=reason, user=user, now=now
                 )
-    if referral.redirected_to or referral.duplicate_of_id:
-        # It went nowhere and repeats nothing: the closure was the mistake.
-        referral.redirected_to = ""
-        referral.duplicate_of = None
-        referral.save(update_fields=["redirected_to", "duplicate_of"])
+    # It went nowhere and repeats nothing: the closure was the mistake.
+    referral.redirected_to = ""
+    referral.duplicate_of = None
     status_set(
         referral=referral,
         user=user,
         now=now,
         status=target,
         reason=f"Reopened: {closed_as.in_sentence} was entered in error. {reason}",
+        also=("redirected_to", "duplicate_of"),
     )
     referral_clocks_follow(referral=referral, user=user, now=now)
     return referral
@@ -219,14 +241,13 @@ def referral_link_duplicate(
             code="link_the_later",
         )
     later.duplicate_of = earlier
-    later._history_user = user  # type: ignore[attr-defined]
-    later.save(update_fields=["duplicate_of"])
     status_set(
         referral=later,
         user=user,
         now=now,
         status=ReferralStatus.CLOSED,
         reason=f"Duplicate of {earlier.reference}: {reason}",
+        also=("duplicate_of",),
     )
     referral_clocks_follow(referral=later, user=user, now=now)
     return later

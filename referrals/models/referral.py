@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from core.labels import choices
 from referrals.codes import (
+    EMERGENCY_CATEGORIES,
     CancerStatus,
     Category,
     Haematological,
@@ -173,6 +174,11 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def is_emergency(self) -> bool:
+        """Shown as an emergency on every screen (referrals.codes.EMERGENCY_CATEGORIES)."""
+        return self.category in EMERGENCY_CATEGORIES
 
     @property
     def category_label(self) -> str:

@@ -736,3 +736,20 @@ def test_no_banner_while_the_sweep_runs(world: Any) -> None:
 
 def test_no_banner_for_referrers(world: Any) -> None:
     assert BANNER not in html(signed_in(world.referrer).get("/referrals/new/"))
+
+
+def test_the_referral_page_takes_how_the_imaging_was_done(world: Any) -> None:
+    """Only a whole-spine MRI starts the MRI clock met (issue 8); the page
+    asks for the modality and passes it on like the API."""
+    from pathways.models import Clock
+
+    page = html(signed_in(world.referrer).get("/referrals/new/"))
+    assert 'name="imaging_modality"' in page
+    for modality, status in (("mri_whole_spine", "met"), ("ct", "running")):
+        signed_in(world.referrer).post(
+            "/referrals/new/",
+            form_post(imaging_findings="cord_compression", imaging_modality=modality),
+        )
+        referral = Referral.objects.latest("received_at")
+        assert referral.imaging_modality == modality
+        assert Clock.objects.get(referral=referral, kind="mri").status == status
