@@ -19,16 +19,14 @@ from referrals.rules import (
     MRI_1_WEEK,
     MRI_24H,
     MRI_SEQUENCES,
-    NO_ADULT_DOSE,
     NO_PLAIN_XRAY,
     NO_ROUTINE_STEROIDS,
     STABILITY_ADVICE_24H,
     STEROID_MONITORING,
-    UNDER_18,
     Prompt,
     TriageInput,
+    category_prompts,
     for_population,
-    prompts_for,
 )
 
 E = EventKind
@@ -62,10 +60,6 @@ _HAEM_PRIMARIES = frozenset(
 )
 
 
-# Added by for_population, which advice_for applies once at the end.
-_POPULATION_CODES = frozenset({UNDER_18.code, NO_ADULT_DOSE.code})
-
-
 def advice_for(data: TriageInput, category: Category, progress: Progress) -> list[Prompt]:
     """The prompts that apply now, most pressing first."""
     if progress.has(E.DIED):
@@ -76,7 +70,8 @@ def advice_for(data: TriageInput, category: Category, progress: Progress) -> lis
         ruled_out = [STOP_DEXAMETHASONE] if on_steroids else []
         return [*ruled_out, KNOW_WHO_TO_CONTACT]
 
-    prompts = prompts_for(data, category)
+    # For an adult first; for_population adjusts the whole advice once, at the end.
+    prompts = category_prompts(data, category)
     if any(progress.has(k) for k in (E.MRI_PERFORMED, E.CT_PERFORMED, E.MYELOGRAPHY_PERFORMED)):
         # The scan the MRI advice asked for is done (CT or myelography where
         # MRI was contraindicated, 1.5.7).
@@ -97,7 +92,7 @@ def advice_for(data: TriageInput, category: Category, progress: Progress) -> lis
         prompts.append(STABILITY_ADVICE_24H)
     if progress.has(E.RT_DECISION) and not progress.has(E.RT_DELIVERED):
         prompts += _radiotherapy_prompts(data, progress)
-    return for_population(data, [p for p in prompts if p.code not in _POPULATION_CODES])
+    return for_population(data, prompts)
 
 
 def _radiotherapy_prompts(data: TriageInput, progress: Progress) -> list[Prompt]:

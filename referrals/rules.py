@@ -45,6 +45,15 @@ class Prompt:
     recommendation: str
     text: str
 
+    @property
+    def citation(self) -> str:
+        """How the source reads on screen: "NG234 1.3.2" for a numbered
+        recommendation; a rule from elsewhere names itself ("NICE NG12 …",
+        "Service rule (outside NG234)")."""
+        if self.recommendation[:1].isdigit():
+            return f"NG234 {self.recommendation}"
+        return self.recommendation
+
 
 @dataclass(frozen=True)
 class TriageResult:
@@ -170,10 +179,12 @@ def prompts_for(data: TriageInput, category: Category) -> list[Prompt]:
     Takes the category separately because a coordinator may override it: the
     advice then follows the coordinator's category.
     """
-    return for_population(data, _prompts_for(data, category))
+    return for_population(data, category_prompts(data, category))
 
 
-def _prompts_for(data: TriageInput, category: Category) -> list[Prompt]:
+def category_prompts(data: TriageInput, category: Category) -> list[Prompt]:
+    """The category's prompts for an adult: ``prompts_for`` before
+    ``for_population``, for callers that adjust them further first."""
     if category == Category.SUSPECTED_MSCC:
         return _mscc_prompts(data)
     if category == Category.EMERGENCY_SPINAL_ASSESSMENT:

@@ -39,12 +39,16 @@ def test_a_17_year_old_is_outside_ng234_and_shown_no_adult_dose(world, api):
     # The detail (advice after events too) and the page say the same.
     detail = api(world.coordinator).get(f"/api/v1/referrals/{answer['id']}/").json()
     assert detail["outside_ng234_population"] is True
-    assert "dexamethasone_16mg" not in [p["code"] for p in detail["prompts"]]
+    later = [p["code"] for p in detail["prompts"]]
+    assert later[0] == "outside_ng234_population"
+    assert "no_adult_dose" in later  # in the advice that follows events too
+    assert "dexamethasone_16mg" not in later
     page = Client()
     page.force_login(world.coordinator)
     text = page.get(f"/referrals/{answer['id']}/").content.decode()
     assert "outside NG234" in text
     assert "Offer 16 mg" not in text
+    assert "NG234 scope (adults)" in text and "NG234 NG234" not in text  # cited once
 
 
 def test_an_adult_on_their_18th_birthday_is_inside_ng234(world, api):
