@@ -40,7 +40,16 @@ class EventKind(LabelledEnum):
     SURGERY_DECISION = "surgery_decision", "Decision to treat with surgery"
     SURGERY_PERFORMED = "surgery_performed", "Surgery performed"
     MSCC_CONFIRMED = "mscc_confirmed", "MSCC confirmed"
+    # MSCC is excluded; spinal metastases may still be there (DESIGN.md §4).
     MSCC_RULED_OUT = "mscc_ruled_out", "MSCC ruled out"
+    # Both excluded: only then is stopping dexamethasone advised (NG234 1.8.2).
+    SPINAL_METASTASES_RULED_OUT = (
+        "spinal_metastases_ruled_out",
+        "Spinal metastases and MSCC ruled out",
+    )
+    # Mobility after treatment, with ``ambulatory`` true or false: the audit's
+    # outcome measure (QS56).
+    AMBULATORY_ASSESSED = "ambulatory_assessed", "Walking ability assessed"
     ADMITTED = "admitted", "Admitted"
     DISCHARGED = "discharged", "Discharged"
     DIED = "died", "Died"
