@@ -175,6 +175,8 @@ class EventInput(StrictSerializer):
     )
     # For kind "entered_in_error": the id of the event withdrawn.
     corrects = serializers.UUIDField(required=False, allow_null=True, default=None)
+    # For kind "ambulatory_assessed" only, and needed there: can the person walk?
+    ambulatory = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
 class StatusInput(StrictSerializer):

@@ -31,7 +31,10 @@ from referrals.selectors import referrals_visible_to, triage_input_for
 
 
 def _clocks_by_due() -> "Prefetch[Any]":
-    return Prefetch("clocks", queryset=Clock.objects.order_by("due_at"))
+    # Measured clocks (no due time) after those that have one (DESIGN.md §4).
+    return Prefetch(
+        "clocks", queryset=Clock.objects.order_by(F("due_at").asc(nulls_last=True), "started_at")
+    )
 
 
 def open_duplicates(patient: Any, service: Any, referral: Any) -> QuerySet[Referral]:
@@ -118,6 +121,7 @@ def queue_for(*, user: User) -> QuerySet[Referral]:
     # rather than a join and GROUP BY over every open referral's clocks.
     next_due = (
         Clock.objects.filter(referral=OuterRef("pk"), status=ClockStatus.RUNNING)
+        .filter(due_at__isnull=False)
         .order_by("due_at")
         .values("due_at")[:1]
     )
@@ -152,6 +156,9 @@ def clock_view(clock: Clock, now: datetime) -> dict[str, Any]:
     """A clock as people and clients see it at ``now`` (breached shows at once)."""
     status = clock_rules.status_at(clock.status, clock.due_at, now)
     running = status in (ClockStatus.RUNNING, ClockStatus.BREACHED)
+    # A measured clock has no due time: nothing is left or overdue.
+    timed = running and clock.due_at is not None
+    left = clock_rules.remaining(clock.due_at, now) if clock.due_at is not None else None
     return {
         "id": clock.id,
         "kind": clock.kind,
@@ -159,15 +166,12 @@ def clock_view(clock: Clock, now: datetime) -> dict[str, Any]:
         "started_at": clock.started_at,
         "due_at": clock.due_at,
         "stopped_at": clock.stopped_at,
-        "target_hours": clock.target.total_seconds() / 3600,
+        "target_hours": clock.target.total_seconds() / 3600 if clock.target else None,
+        "measured": clock.target is None,
         "reference": clock.reference,
         "stop_reason": clock.stop_reason,
         "not_appropriate": clock.not_appropriate,
         "not_appropriate_reason": clock.not_appropriate_reason,
-        "seconds_left": int(clock_rules.remaining(clock.due_at, now).total_seconds())
-        if running
-        else None,
-        "time_left": clock_rules.describe_remaining(clock_rules.remaining(clock.due_at, now))
-        if running
-        else None,
+        "seconds_left": int(left.total_seconds()) if timed and left is not None else None,
+        "time_left": clock_rules.describe_remaining(left) if timed and left is not None else None,
     }

@@ -30,7 +30,7 @@ from core.admin_versions import (
 )
 from core.labels import choices
 from pathways import definition_rules
-from pathways.codes import ClockAnchor, EventKind
+from pathways.codes import ClockAnchor, ClockCondition, EventKind
 from pathways.definition_rules import DefinitionData, describe
 from pathways.models import ClockDefinition, PathwayVersion
 from pathways.services import (
@@ -66,6 +66,8 @@ class ClockDefinitionForm(forms.ModelForm):
     )
     start_event = forms.ChoiceField(choices=START_CHOICES)
     stop_event = forms.ChoiceField(choices=STOP_CHOICES)
+    # Not given: always (the condition most clocks have).
+    applies_when = forms.ChoiceField(choices=ClockCondition.choices(), required=False)
 
     class Meta:
         model = ClockDefinition
@@ -74,12 +76,20 @@ class ClockDefinitionForm(forms.ModelForm):
             "categories",
             "start_event",
             "stop_event",
+            "applies_when",
             "target",
             "reference",
             "justification",
         )
         widgets = {"justification": forms.Textarea(attrs={"rows": 2, "cols": 30})}
-        help_texts = {"target": "Days hh:mm:ss: 1 00:00:00 is 24 hours, 00:30:00 is 30 minutes."}
+        help_texts = {
+            "target": (
+                "Days hh:mm:ss: 1 00:00:00 is 24 hours, 00:30:00 is 30 minutes. Blank: "
+                "measured (no target, never overdue, never escalated), only where NG234 "
+                "sets no time."
+            ),
+            "applies_when": "Beyond the categories: when NG234 says this clock applies.",
+        }
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -99,6 +109,7 @@ def _data(cleaned: dict[str, Any]) -> DefinitionData:
         target=cleaned.get("target"),
         reference=cleaned.get("reference") or "",
         justification=cleaned.get("justification") or "",
+        applies_when=cleaned.get("applies_when") or ClockCondition.ALWAYS,
     )
 
 
@@ -128,6 +139,7 @@ class ClockDefinitionInline(DraftRowsInline):
         "categories",
         "start_event",
         "stop_event",
+        "applies_when",
         "target",
         "reference",
         "ng234",
@@ -249,6 +261,7 @@ class ClockDefinitionAdmin(ServiceScopedAdmin, HistoryReadOnlyAdmin):
         "categories_described",
         "start_event",
         "stop_event",
+        "applies_when",
         "target_described",
         "ng234",
         "longer_than_ng234",
@@ -272,7 +285,7 @@ class ClockDefinitionAdmin(ServiceScopedAdmin, HistoryReadOnlyAdmin):
 
     @admin.display(description="Target", ordering="target")
     def target_described(self, obj: ClockDefinition) -> str:
-        return describe(obj.target)
+        return describe(obj.target) if obj.target is not None else "Measured (no target)"
 
     @admin.display(description="NG234 target")
     def ng234(self, obj: ClockDefinition) -> str:

@@ -5,8 +5,9 @@ which things were recorded (docs/architecture.md, "Clocks are derived"):
 
 - the pathway version's clock definitions (frozen at intake);
 - when the referral was received and when MSCC was first suspected;
-- the category triage gave, the category it has now, and when that latest
-  override was made;
+- the category triage gave, every coordinator's override, and the events
+  that confirm or rule out MSCC, each at its time (the referral's category
+  over time; ``category_now`` is where it ends);
 - the clinical events that stand (withdrawn ones are left out by the caller),
   judged by ``occurred_at``;
 - "not appropriate" markings, keyed by the clock they were made on;
@@ -21,9 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pathways import clock_rules
-from pathways.codes import ClockAnchor, ClockKind, ClockStatus, EventKind
-from referrals.codes import ImagingFindings
+from pathways import clock_rules, exclusions
+from pathways.codes import ClockAnchor, ClockCondition, ClockKind, ClockStatus, EventKind
+from referrals.codes import Category, ImagingFindings
 
 # The clock's identity: (definition id, id of the event that started it).
 ClockKey = tuple[object, object | None]
@@ -38,8 +39,10 @@ class Definition:
     categories: frozenset[str]
     start_event: str
     stop_event: str
-    target: timedelta
+    # None: a measured clock (no due time; never breached, never escalated).
+    target: timedelta | None
     reference: str
+    applies_when: str = ClockCondition.ALWAYS
 
 
 @dataclass(frozen=True)
@@ -69,12 +72,15 @@ class Override:
 @dataclass(frozen=True)
 class _Period:
     """A stretch of time under one category: from ``start`` (None: from the
-    beginning) to ``end`` (None: still now), and why it ended."""
+    beginning) to ``end`` (None: still now), why it ended, why the referral
+    has this category (blank: triage's), and whether MSCC ruled out began it."""
 
     start: datetime | None
     end: datetime | None
     category: str
     end_reason: str = ""
+    reason: str = ""
+    after_exclusion: bool = False
 
     def holds(self, at: datetime) -> bool:
         return (self.start is None or at >= self.start) and (self.end is None or at < self.end)
@@ -89,6 +95,10 @@ class Inputs:
     category: str
     imaging_findings: str
     events: tuple[Event, ...]
+    # When neurological symptoms began (the surgery clock's start, 1.11.3).
+    neuro_onset_at: datetime | None = None
+    # Neurological features, or a confirmed haematological malignancy (1.8.1, 1.8.5).
+    dexamethasone_indicated: bool = False
     # How the imaging at referral was done (blank: not said).
     imaging_modality: str = ""
     # Every category override, in any order: when, to what, and the words a
@@ -105,7 +115,7 @@ class DerivedClock:
     key: ClockKey
     definition: Definition
     started_at: datetime
-    due_at: datetime
+    due_at: datetime | None
     status: ClockStatus
     stopped_at: datetime | None
     stop_reason: str
@@ -131,17 +141,56 @@ def _first(events: Iterable[Event], kind: str) -> Event | None:
     return next((e for e in events if e.kind == kind), None)
 
 
-def _timeline(inputs: Inputs) -> list[_Period]:
-    """The referral's categories over time: triage's, then each override's."""
-    overrides = sorted(inputs.overrides, key=lambda o: o.at)
+_RULED_OUT_REASON = (
+    "MSCC ruled out: spinal metastases are not, so the suspected spinal metastases "
+    "standards apply (NG234 1.3.3, 1.5.3)."
+)
+_CONFIRMED_REASON = "MSCC confirmed: an oncological emergency (NG234 1.3.2)."
+
+
+def _timeline(inputs: Inputs, events: list[Event]) -> list[_Period]:
+    """The referral's categories over time, each change at the time it
+    happened: triage's; a coordinator's override; ``mscc_confirmed`` (an
+    emergency again); ``mscc_ruled_out`` on suspected MSCC (suspected spinal
+    metastases: MSCC excluded is not spinal metastases excluded). Between a
+    confirmation and an exclusion the later ``occurred_at`` wins."""
+    changes: list[tuple[datetime, int, str, str, str, bool]] = []
+    for o in inputs.overrides:
+        changes.append((o.at, 0, o.category, o.reason, o.reason, False))
+    for e in events:
+        if e.kind == EventKind.MSCC_CONFIRMED:
+            reason = f"No longer applies: {EventKind.MSCC_CONFIRMED.in_sentence}."
+            changes.append(
+                (e.occurred_at, 1, Category.SUSPECTED_MSCC, reason, _CONFIRMED_REASON, False)
+            )
+        elif e.kind == EventKind.MSCC_RULED_OUT:
+            reason = f"No longer applies: {EventKind.MSCC_RULED_OUT.in_sentence}."
+            changes.append(
+                (e.occurred_at, 1, Category.SUSPECTED_SPINAL_METASTASES, reason,
+                 _RULED_OUT_REASON, True)
+            )  # fmt: skip
     periods: list[_Period] = []
-    start: datetime | None = None
-    category = inputs.triage_category
-    for override in overrides:
-        periods.append(_Period(start, override.at, category, override.reason))
-        start, category = override.at, override.category
-    periods.append(_Period(start, None, category))
+    current = _Period(None, None, inputs.triage_category)
+    for at, order, category, end_reason, reason, after_exclusion in sorted(
+        changes, key=lambda c: (c[0], c[1])
+    ):
+        if order == 1 and after_exclusion and current.category != Category.SUSPECTED_MSCC:
+            continue  # MSCC ruled out changes only a suspected-MSCC referral.
+        if order == 1 and category == current.category:
+            continue  # Already so: nothing changes.
+        periods.append(_Period(current.start, at, current.category, end_reason,
+                               current.reason, current.after_exclusion))  # fmt: skip
+        current = _Period(at, None, category, "", reason, after_exclusion)
+    periods.append(current)
     return periods
+
+
+def category_now(inputs: Inputs) -> tuple[str, str]:
+    """The category the referral has now, and why it is not triage's (blank
+    when it is). A coordinator's override is its own reason."""
+    events = sorted(inputs.events, key=lambda e: (e.occurred_at, str(e.id)))
+    last = _timeline(inputs, events)[-1]
+    return last.category, last.reason
 
 
 def _periods_of(definition: Definition, timeline: list[_Period]) -> list[_Period]:
@@ -152,7 +201,10 @@ def _periods_of(definition: Definition, timeline: list[_Period]) -> list[_Period
             continue
         if joined and joined[-1].end == period.start:
             last = joined[-1]
-            joined[-1] = _Period(last.start, period.end, last.category, period.end_reason)
+            joined[-1] = _Period(
+                last.start, period.end, last.category, period.end_reason,
+                last.reason, last.after_exclusion,
+            )  # fmt: skip
         else:
             joined.append(period)
     return joined
@@ -171,10 +223,28 @@ def derive(inputs: Inputs) -> list[DerivedClock]:
     again at intake under a later one."""
     events = sorted(inputs.events, key=lambda e: (e.occurred_at, str(e.id)))
     died = _first(events, EventKind.DIED)
-    ruled_out = _first(events, EventKind.MSCC_RULED_OUT)
-    timeline = _timeline(inputs)
+    excluded_at = exclusions.exclusion_at(events)
+    timeline = _timeline(inputs, events)
+    # Acknowledging the referral is one act whatever the events later show:
+    # MSCC confirmed or ruled out does not restart its clock under another
+    # category's target (a coordinator's override still does).
+    by_overrides = _timeline(inputs, [])
 
-    applying = [(d, _periods_of(d, timeline)) for d in inputs.definitions]
+    applying = [
+        (d, _periods_of(d, by_overrides if d.kind == ClockKind.ACKNOWLEDGEMENT else timeline))
+        for d in inputs.definitions
+        if d.applies_when != ClockCondition.DEXAMETHASONE_INDICATED
+        or inputs.dexamethasone_indicated
+    ]
+    # MSCC ruled out starts the suspected spinal metastases standards, but the
+    # advice to the referrer (1.3.3) is not started after the fact: it was the
+    # emergency's coordinator who advised them.
+    applying = [
+        (d, [p for p in periods if not p.after_exclusion])
+        if d.kind == ClockKind.ADVICE and d.start_event in _INTAKE_ANCHORS
+        else (d, periods)
+        for d, periods in applying
+    ]
     # Earliest-applying first, so that a kind met under an earlier category
     # is known before a later category's definition of the kind is reached.
     applying = sorted(
@@ -196,7 +266,7 @@ def derive(inputs: Inputs) -> list[DerivedClock]:
             if met_before:
                 continue
         derived += _clocks_of(
-            definition, inputs, events, periods=periods, died=died, ruled_out=ruled_out
+            definition, inputs, events, periods=periods, died=died, excluded_at=excluded_at
         )
     return derived
 
@@ -208,16 +278,21 @@ def _clocks_of(
     *,
     periods: list[_Period],
     died: Event | None,
-    ruled_out: Event | None,
+    excluded_at: datetime | None,
 ) -> list[DerivedClock]:
     # What ends every clock of this definition, whenever it started.
     endings: list[_Ending] = []
-    if ruled_out is not None and definition.kind != ClockKind.ACKNOWLEDGEMENT:
+    if excluded_at is not None and definition.kind != ClockKind.ACKNOWLEDGEMENT:
+        excluding = next(
+            e
+            for e in events
+            if e.kind == EventKind.SPINAL_METASTASES_RULED_OUT and e.occurred_at == excluded_at
+        )
         endings.append(
             _Ending(
-                ruled_out.occurred_at,
-                f"No longer applies: {EventKind.MSCC_RULED_OUT.in_sentence}.",
-                event=ruled_out.id,
+                excluded_at,
+                f"No longer applies: {EventKind.SPINAL_METASTASES_RULED_OUT.in_sentence}.",
+                event=excluding.id,
             )
         )
     if died is not None:
@@ -242,21 +317,29 @@ def _clocks_of(
             else inputs.received_at
         )
         # One clock, from the anchor, under the first category it applied to;
-        # it ends where the definition last stopped applying, if it has.
+        # it ends where the definition last stopped applying, if it has. A
+        # category that began once the pathway had ended starts nothing.
+        first = periods[0].start
+        if first is not None and last_start is not None and first >= last_start:
+            return []
         starts = [(anchor, None, _Period(None, periods[-1].end, periods[0].category,
                                          periods[-1].end_reason))]  # fmt: skip
     else:
         starts = [
-            (e.occurred_at, e, period)
+            (_start_of(definition, e, inputs), e, period)
             for e in events
-            if e.kind == definition.start_event
+            if e.kind == definition.start_event and _condition_holds(definition, e, events)
             for period in periods
             if period.holds(e.occurred_at)
         ]
 
     clocks: list[DerivedClock] = []
     for started_at, start_event, period in starts:
-        if start_event is not None and last_start is not None and started_at >= last_start:
+        if (
+            start_event is not None
+            and last_start is not None
+            and start_event.occurred_at >= last_start
+        ):
             break
         previous = clocks[-1] if clocks else None
         if previous is not None and (
@@ -280,6 +363,33 @@ def _clocks_of(
     return clocks
 
 
+_SURGERY = frozenset({EventKind.SURGERY_DECISION, EventKind.SURGERY_PERFORMED})
+
+
+def _condition_holds(definition: Definition, start: Event, events: list[Event]) -> bool:
+    """Whether a clock of ``definition`` started by ``start`` is one NG234
+    means: 1.10.4's 24 hours are for MSCC not suitable for spinal surgery, so
+    a radiotherapy decision after a decision to operate is postoperative
+    radiotherapy (1.10.8), measured without a target."""
+    if definition.applies_when not in (
+        ClockCondition.WITHOUT_SURGERY,
+        ClockCondition.AFTER_SURGERY,
+    ):
+        return True
+    operated = any(e.kind in _SURGERY and e.occurred_at <= start.occurred_at for e in events)
+    return operated == (definition.applies_when == ClockCondition.AFTER_SURGERY)
+
+
+def _start_of(definition: Definition, start: Event, inputs: Inputs) -> datetime:
+    """When a clock started by ``start`` runs from: the surgery clock from the
+    onset of neurological symptoms where known (1.11.3: surgery as soon as
+    possible after the onset), else from the decision."""
+    onset = inputs.neuro_onset_at
+    if definition.kind == ClockKind.SURGERY and onset is not None and onset <= start.occurred_at:
+        return onset
+    return start.occurred_at
+
+
 def _one_clock(
     definition: Definition,
     inputs: Inputs,
@@ -291,7 +401,9 @@ def _one_clock(
     start_event: Event | None,
     endings: list[_Ending],
 ) -> DerivedClock:
-    due_at = clock_rules.due_at(started_at, definition.target)
+    due_at = (
+        None if definition.target is None else clock_rules.due_at(started_at, definition.target)
+    )
     if (
         start_event is None
         and definition.kind == ClockKind.MRI

@@ -24,17 +24,21 @@ def due_at(started_at: datetime, target: timedelta) -> datetime:
     return _utc(started_at) + target
 
 
-def status_at(stored: str, due: datetime, now: datetime) -> ClockStatus:
+def status_at(stored: str, due: datetime | None, now: datetime) -> ClockStatus:
     """The status a person should see at ``now``: a running clock past its due
-    time reads ``breached`` straight away, before any sweep has run."""
-    if stored == ClockStatus.RUNNING and _utc(now) >= _utc(due):
+    time reads ``breached`` straight away, before any sweep has run. A
+    measured clock (no due time) is never breached."""
+    if stored == ClockStatus.RUNNING and due is not None and _utc(now) >= _utc(due):
         return ClockStatus.BREACHED
     return ClockStatus(stored)
 
 
-def stop_status(due: datetime, stopped_at: datetime) -> ClockStatus:
-    """Met if stopped by the due time, else met late."""
-    return ClockStatus.MET if _utc(stopped_at) <= _utc(due) else ClockStatus.MET_LATE
+def stop_status(due: datetime | None, stopped_at: datetime) -> ClockStatus:
+    """Met if stopped by the due time, else met late; a measured clock (no
+    due time) is met when it stops."""
+    if due is None or _utc(stopped_at) <= _utc(due):
+        return ClockStatus.MET
+    return ClockStatus.MET_LATE
 
 
 def remaining(due: datetime, now: datetime) -> timedelta:

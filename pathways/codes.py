@@ -64,6 +64,25 @@ class ClockAnchor(LabelledEnum):
     SUSPECTED = "suspected", "Suspected"
 
 
+class ClockCondition(LabelledEnum):
+    """When a clock definition applies, beyond the referral's category
+    (DESIGN.md §4): NG234 sets the 24-hour radiotherapy standard only for MSCC
+    not suitable for spinal surgery (1.10.4); radiotherapy after surgery is
+    1.10.8, with no time standard; dexamethasone is for neurological symptoms
+    or signs, or a confirmed haematological malignancy (1.8.1, 1.8.5)."""
+
+    ALWAYS = "always", "Always"
+    WITHOUT_SURGERY = (
+        "without_surgery",
+        "Not suitable for spinal surgery (no decision to operate before it)",
+    )
+    AFTER_SURGERY = "after_surgery", "After a decision to operate (postoperative)"
+    DEXAMETHASONE_INDICATED = (
+        "dexamethasone_indicated",
+        "Neurological symptoms or signs, or a confirmed haematological malignancy",
+    )
+
+
 class MdtDecisionKind(LabelledEnum):
     RADIOTHERAPY = "radiotherapy", "Radiotherapy"
     SURGERY = "surgery", "Surgery"

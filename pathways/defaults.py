@@ -9,7 +9,7 @@ before due is not a clock's: it is the escalation policy's warning steps
 from dataclasses import dataclass
 from datetime import timedelta
 
-from pathways.codes import ClockAnchor, ClockKind, EventKind
+from pathways.codes import ClockAnchor, ClockCondition, ClockKind, EventKind
 from referrals.codes import EMERGENCY_CATEGORIES, Category
 
 ALL_CATEGORIES = tuple(c.value for c in Category)
@@ -26,12 +26,15 @@ class DefaultClock:
     categories: tuple[str, ...]
     start_event: str
     stop_event: str
-    target: timedelta
+    # None: measured, no target (DESIGN.md §4).
+    target: timedelta | None
     reference: str
+    applies_when: ClockCondition = ClockCondition.ALWAYS
 
     @property
     def ng234_target(self) -> timedelta | None:
-        """NG234's own target; None for a local standard (acknowledgement)."""
+        """NG234's own target; None for a local standard (acknowledgement)
+        and for a clock NG234 sets no time for (measured)."""
         return None if self.kind == ClockKind.ACKNOWLEDGEMENT else self.target
 
 
@@ -85,13 +88,51 @@ NG234_DEFAULT_CLOCKS: tuple[DefaultClock, ...] = (
         timedelta(hours=24),
         "NG234 1.4.4",
     ),
+    # 24 hours for MSCC not suitable for spinal surgery only (1.10.4).
     DefaultClock(
         ClockKind.RADIOTHERAPY,
-        MSCC_OR_METS,
+        MSCC,
         EventKind.RT_DECISION,
         EventKind.RT_DELIVERED,
         timedelta(hours=24),
-        "NG234 1.10.4, 1.1.21",
+        "NG234 1.10.4, 1.1.21; QS56 statement 6",
+        ClockCondition.WITHOUT_SURGERY,
+    ),
+    # Measured: NG234 sets no time for these.
+    DefaultClock(
+        ClockKind.RADIOTHERAPY,
+        MSCC,
+        EventKind.RT_DECISION,
+        EventKind.RT_DELIVERED,
+        None,
+        "NG234 1.10.8 (postoperative; measured)",
+        ClockCondition.AFTER_SURGERY,
+    ),
+    DefaultClock(
+        ClockKind.RADIOTHERAPY,
+        SPINAL_METS,
+        EventKind.RT_DECISION,
+        EventKind.RT_DELIVERED,
+        None,
+        "NG234 1.10.2 (without MSCC; measured)",
+    ),
+    DefaultClock(
+        ClockKind.DEXAMETHASONE,
+        MSCC_OR_METS,
+        ClockAnchor.SUSPECTED,
+        EventKind.DEXAMETHASONE_GIVEN,
+        None,
+        "NG234 1.8.1, 1.8.5 (measured)",
+        ClockCondition.DEXAMETHASONE_INDICATED,
+    ),
+    # From the onset of neurological symptoms where known (1.11.3).
+    DefaultClock(
+        ClockKind.SURGERY,
+        MSCC_OR_METS,
+        EventKind.SURGERY_DECISION,
+        EventKind.SURGERY_PERFORMED,
+        None,
+        "NG234 1.11.3 (measured)",
     ),
 )
 

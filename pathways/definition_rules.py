@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from pathways.codes import ClockAnchor, ClockKind, EventKind
+from pathways.codes import ClockAnchor, ClockCondition, ClockKind, EventKind
 from pathways.defaults import NG234_DEFAULT_CLOCKS
 from referrals.codes import Category
 
@@ -36,9 +36,21 @@ class DefinitionData:
     categories: Sequence[str]
     start_event: str
     stop_event: str
+    # None: a measured clock (no target; never breached, never escalated).
     target: timedelta | None
     reference: str = ""
     justification: str = ""
+    applies_when: str = ClockCondition.ALWAYS
+
+
+CONDITIONS = frozenset(c.value for c in ClockCondition)
+# Conditions that can hold together for one referral's clock of a kind (two
+# definitions whose conditions both hold would run two clocks of it).
+_EXCLUSIVE = frozenset({ClockCondition.WITHOUT_SURGERY, ClockCondition.AFTER_SURGERY})
+
+
+def _conditions_meet(a: str, b: str) -> bool:
+    return not (a != b and a in _EXCLUSIVE and b in _EXCLUSIVE)
 
 
 def describe(duration: timedelta) -> str:
@@ -52,16 +64,22 @@ def describe(duration: timedelta) -> str:
     return str(duration)
 
 
-def ng234_target_for(kind: str, categories: Iterable[str]) -> timedelta | None:
-    """NG234's own target for a clock of ``kind`` over ``categories``: the
-    strictest NG234 sets for that kind in any of them (a clock covering both
-    suspected MSCC and suspected spinal metastases is held to MSCC's 24 hours).
-    None where NG234 sets no target (acknowledgement, "as soon as possible")."""
+def ng234_target_for(
+    kind: str, categories: Iterable[str], applies_when: str = ClockCondition.ALWAYS
+) -> timedelta | None:
+    """NG234's own target for a clock of ``kind`` over ``categories`` when
+    ``applies_when`` holds: the strictest NG234 sets for that kind in any of
+    them (a clock covering both suspected MSCC and suspected spinal metastases
+    is held to MSCC's 24 hours). None where NG234 sets no target
+    (acknowledgement, "as soon as possible", postoperative radiotherapy)."""
     wanted = set(categories)
     targets = [
         d.ng234_target
         for d in NG234_DEFAULT_CLOCKS
-        if d.kind == kind and d.ng234_target is not None and wanted & set(d.categories)
+        if d.kind == kind
+        and d.ng234_target is not None
+        and wanted & set(d.categories)
+        and _conditions_meet(d.applies_when, applies_when)
     ]
     return min(targets, default=None)
 
@@ -105,15 +123,42 @@ def definition_errors(d: DefinitionData) -> Errors:
     elif d.stop_event == d.start_event:
         add("stop_event", "The stop event cannot be the start event.")
 
+    if d.applies_when not in CONDITIONS:
+        add(
+            "applies_when",
+            f"Unknown condition {d.applies_when!r}. Use one of: {', '.join(sorted(CONDITIONS))}.",
+        )
     target_ok = isinstance(d.target, timedelta) and d.target > timedelta(0)
-    if not target_ok:
-        add("target", "The target must be a positive duration.")
+    if d.target is None:
+        # Measured: allowed only where NG234 sets no time (never for the
+        # acknowledgement that starts every referral's escalation).
+        ng234 = (
+            ng234_target_for(d.kind, [str(c) for c in categories], d.applies_when)
+            if categories and d.kind in KINDS and d.applies_when in CONDITIONS
+            else None
+        )
+        if d.kind == ClockKind.ACKNOWLEDGEMENT:
+            add("target", "An acknowledgement clock needs a target: it starts escalation.")
+        elif ng234 is not None:
+            add(
+                "target",
+                f"NG234 sets {describe(ng234)} for this clock: give a target (a longer "
+                "local one needs a justification).",
+            )
+    elif not target_ok:
+        add("target", "The target must be a positive duration, or blank for a measured clock.")
 
     if not d.reference.strip():
         add("reference", "Give the NG234 or QS56 reference (or say it is a local standard).")
 
-    if isinstance(d.target, timedelta) and target_ok and categories and d.kind in KINDS:
-        ng234 = ng234_target_for(d.kind, [str(c) for c in categories])
+    if (
+        isinstance(d.target, timedelta)
+        and target_ok
+        and categories
+        and d.kind in KINDS
+        and d.applies_when in CONDITIONS
+    ):
+        ng234 = ng234_target_for(d.kind, [str(c) for c in categories], d.applies_when)
         if ng234 is not None and d.target > ng234 and not d.justification.strip():
             add(
                 "justification",
@@ -124,21 +169,25 @@ def definition_errors(d: DefinitionData) -> Errors:
 
 
 def overlap_errors(definitions: Sequence[DefinitionData]) -> Errors:
-    """Two clocks of the same kind for one category would give a referral two
-    running clocks of that kind, which the clock table refuses."""
-    seen: dict[tuple[str, str], int] = {}
+    """Two clocks of the same kind for one category, whose conditions can
+    hold together, would give a referral two running clocks of that kind,
+    which the clock table refuses. (Radiotherapy without surgery and after
+    surgery never hold together.)"""
+    seen: dict[tuple[str, str], list[str]] = {}
     messages = []
     for d in definitions:
         if not isinstance(d.categories, list | tuple):
             continue
         for category in dict.fromkeys(str(c) for c in d.categories):
-            key = (d.kind, category)
-            seen[key] = seen.get(key, 0) + 1
-            if seen[key] == 2:
-                messages.append(
+            earlier = seen.setdefault((d.kind, category), [])
+            if any(_conditions_meet(c, d.applies_when) for c in earlier):
+                message = (
                     f"More than one {d.kind} clock applies to {category}: a referral can run "
                     "only one clock of each kind."
                 )
+                if message not in messages:
+                    messages.append(message)
+            earlier.append(d.applies_when)
     return {"clock_definitions": messages} if messages else {}
 
 
@@ -148,19 +197,22 @@ def coverage_errors(definitions: Sequence[DefinitionData]) -> Errors:
     service may set a longer target with a justification, but not drop the
     standard, or its timeliness could no longer be audited (NG234 1.1.12)."""
     present = {
-        (d.kind, str(c))
+        (d.kind, str(c), d.applies_when)
         for d in definitions
-        if isinstance(d.categories, list | tuple)
+        if isinstance(d.categories, list | tuple) and d.target is not None
         for c in d.categories
     }
     messages = [
-        f"No {default.kind} clock applies to {category}: NG234 sets "
+        f"No {default.kind} clock with a target applies to {category}: NG234 sets "
         f"{describe(default.ng234_target)} ({default.reference}). Keep the clock; a longer "
         "local target needs a justification."
         for default in NG234_DEFAULT_CLOCKS
         if default.ng234_target is not None
         for category in default.categories
-        if (default.kind.value, category) not in present
+        if not any(
+            (default.kind.value, category, condition) in present
+            for condition in (default.applies_when, ClockCondition.ALWAYS)
+        )
     ]
     return {"clock_definitions": messages} if messages else {}
 

@@ -45,9 +45,11 @@ class ClockOutput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=_codes(ClockKind))
     status = serializers.ChoiceField(choices=_codes(ClockStatus))
     started_at = serializers.DateTimeField()
-    due_at = serializers.DateTimeField()
+    # Null for a measured clock (no target: never breached, never escalated).
+    due_at = serializers.DateTimeField(allow_null=True)
     stopped_at = serializers.DateTimeField(allow_null=True)
-    target_hours = serializers.FloatField()
+    target_hours = serializers.FloatField(allow_null=True)
+    measured = serializers.BooleanField()
     reference = serializers.CharField()
     stop_reason = serializers.CharField()
     not_appropriate = serializers.BooleanField()
@@ -58,12 +60,12 @@ class ClockOutput(serializers.Serializer):
     def to_representation(self, view: dict[str, Any]) -> dict[str, Any]:
         """Built by hand from ``clock_view``: the queue renders a hundred clocks
         a page. A test holds it to what DRF's generic path gives."""
-        stopped = view["stopped_at"]
+        stopped, due = view["stopped_at"], view["due_at"]
         return {
             **view,
             "id": str(view["id"]),
             "started_at": _DATETIME.to_representation(view["started_at"]),
-            "due_at": _DATETIME.to_representation(view["due_at"]),
+            "due_at": _DATETIME.to_representation(due) if due else None,
             "stopped_at": _DATETIME.to_representation(stopped) if stopped else None,
         }
 
@@ -81,6 +83,8 @@ class EventOutput(serializers.Serializer):
     recorded_by = serializers.CharField(source="recorded_by.username")
     details = serializers.CharField()
     corrects = serializers.UUIDField(source="corrects_id", allow_null=True)
+    # For ambulatory_assessed: whether the person walks (null otherwise).
+    ambulatory = serializers.BooleanField(allow_null=True)
     withdrawn = serializers.SerializerMethodField()
 
     def get_withdrawn(self, event: Any) -> bool:

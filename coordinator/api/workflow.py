@@ -42,6 +42,7 @@ class EventView(ReferralActionView):
             occurred_at=data["occurred_at"] or now,
             details=data["details"],
             corrects=data["corrects"],
+            ambulatory=data["ambulatory"],
         )
         response = self._answer(request, referral)
         response.status_code = status.HTTP_201_CREATED

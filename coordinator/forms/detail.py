@@ -15,7 +15,7 @@ from pathways.codes import ScoreKind
 # accept and refuse the same things. As for the referral form, an empty input
 # is left out: the serializer then applies its default or says it is required.
 
-EVENT_FIELDS = ("kind", "occurred_at", "details")
+EVENT_FIELDS = ("kind", "occurred_at", "ambulatory", "details")
 WITHDRAW_FIELDS = ("reason",)
 STATUS_FIELDS = ("status", "reason", "redirected_to", "occurred_at")
 MDT_FIELDS = (

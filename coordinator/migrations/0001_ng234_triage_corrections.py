@@ -36,6 +36,10 @@ release: it depends on the last migration of every app in that release, and
 a later release that changes these models must make it a no-op (it will have
 run everywhere by then). On a new database there are no referrals and it
 does nothing. Named in the hazard log (H15, H17).
+
+The next release changed these models, so this migration's operations now
+run in coordinator/0002_ng234_after_triage, after every schema change of that
+release (where this one already ran, running them again changes nothing).
 """
 
 from django.db import migrations
@@ -172,14 +176,15 @@ def correct(apps, schema_editor) -> dict[str, int]:  # noqa: ARG001 (migration s
                         definition_id=definition_map[clock.definition_id]
                     )
             referral.pathway_version = new
-        referral.category = category
+        # Recorded as an override, the input the category is derived from.
+        referral.overridden_category = category
         referral.category_override_reason = REASON
         referral.category_overridden_at = now
         referral.category_overridden_by = None
         referral.save(
             update_fields=[
                 "pathway_version",
-                "category",
+                "overridden_category",
                 "category_override_reason",
                 "category_overridden_at",
                 "category_overridden_by",
@@ -199,7 +204,5 @@ class Migration(migrations.Migration):
         ("referrals", "0013_duplicate_of"),
     ]
 
-    operations = [
-        migrations.RunPython(recompute_all, migrations.RunPython.noop),
-        migrations.RunPython(correct, migrations.RunPython.noop),
-    ]
+    # Moved to 0002 (see above): the live services need the newer schema.
+    operations: list[migrations.operations.base.Operation] = []

@@ -3,10 +3,13 @@ the clocks."""
 
 from datetime import datetime
 
+from core.logs import get_logger
 from notifications.services import clocks_schedule
 from pathways.models import Clock
-from pathways.services import clocks_recompute
+from pathways.services import category_derived, clocks_recompute
 from referrals.models import Referral, User
+
+log = get_logger(__name__)
 
 
 def referral_clocks_follow(
@@ -15,9 +18,32 @@ def referral_clocks_follow(
     """Recompute the referral's clocks from what stands on its record
     (pathways), then reschedule the escalations of those that changed
     (notifications, the one writer of a clock's next escalation time).
-    The caller holds the referral's row lock, inside its transaction."""
+    The caller holds the referral's row lock, inside its transaction.
+
+    First the category: MSCC confirmed or ruled out changes it (DESIGN.md
+    §4), and the queue and the advice read it. This is its one writer after
+    intake."""
+    if not new:
+        _category_follow(referral, user)
     changed = clocks_recompute(referral=referral, user=user, now=now, new=new)
     for clock in changed:
         clock.referral = referral  # the schedule reads its frozen policy
     clocks_schedule(changed)
     return changed
+
+
+def _category_follow(referral: Referral, user: User | None) -> None:
+    category, reason = category_derived(referral)
+    if (category, reason) == (referral.category, referral.category_reason):
+        return
+    log.info(
+        "referral.category_derived",
+        reference=referral.reference,
+        referral_id=str(referral.pk),
+        category=category,
+        was=referral.category,
+    )
+    referral.category = category
+    referral.category_reason = reason
+    referral._history_user = user  # type: ignore[attr-defined]
+    referral.save(update_fields=["category", "category_reason"])

@@ -44,10 +44,18 @@ def referral_event_add(
     occurred_at: datetime,
     details: str = "",
     corrects: Any = None,
+    ambulatory: bool | None = None,
 ) -> ClinicalEvent:
     """Any clinical event of the public vocabulary, routed to its step:
     acknowledgement moves the referral on; entered_in_error withdraws an
     earlier event; the rest are recorded and the clocks follow."""
+    if (kind == E.AMBULATORY_ASSESSED) != (ambulatory is not None):
+        raise DomainError(
+            "Say whether the person can walk (true or false)."
+            if kind == E.AMBULATORY_ASSESSED
+            else f"Only for {E.AMBULATORY_ASSESSED.value}: leave it out for this event.",
+            field="ambulatory",
+        )
     if kind == E.ACKNOWLEDGED:
         referral = referral_acknowledge(referral=referral, user=user, now=now, at=occurred_at)
         return referral.events.filter(kind=kind).latest("recorded_at")
@@ -64,6 +72,7 @@ def referral_event_add(
         user=user,
         now=now,
         details=details,
+        ambulatory=ambulatory,
     )
 
 
@@ -76,8 +85,10 @@ def referral_event_record(
     user: User,
     now: datetime,
     details: str = "",
+    ambulatory: bool | None = None,
 ) -> ClinicalEvent:
-    """Record a clinical event on an open referral, under its row lock."""
+    """Record a clinical event on an open referral, under its row lock
+    (``ambulatory``: for ``ambulatory_assessed``, whether the person walks)."""
     referral = referral_locked(referral)
     kind = EventKind(kind)
     if kind in _NOT_RECORDED_HERE:
@@ -95,7 +106,12 @@ def referral_event_record(
         if problem:
             raise Conflict(problem, code="invalid_transition")
     event = event_record(
-        referral=referral, kind=kind, occurred_at=occurred_at, user=user, details=details
+        referral=referral,
+        kind=kind,
+        occurred_at=occurred_at,
+        user=user,
+        details=details,
+        ambulatory=ambulatory,
     )
     if kind == E.DIED:
         status_set(

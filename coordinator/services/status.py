@@ -306,14 +306,16 @@ def referral_override_category(
     category = Category(category)
     if category == referral.category:
         raise Conflict(f"The referral is already {category.value}.", code="unchanged")
-    referral.category = category
+    # The override is an input: the category itself is derived from it and
+    # from the events after it (referral_clocks_follow writes it).
+    referral.overridden_category = category
     referral.category_override_reason = reason
     referral.category_overridden_by = user
     referral.category_overridden_at = now
     referral._history_user = user  # type: ignore[attr-defined]
     referral.save(
         update_fields=[
-            "category",
+            "overridden_category",
             "category_override_reason",
             "category_overridden_by",
             "category_overridden_at",

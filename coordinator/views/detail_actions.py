@@ -51,6 +51,7 @@ def referral_event(request: PageRequest, referral_id: UUID) -> HttpResponse:
             occurred_at=data["occurred_at"] or now,
             details=data["details"],
             corrects=data["corrects"],
+            ambulatory=data["ambulatory"],
         )
         if data["kind"] == EventKind.ACKNOWLEDGED:
             return f"Acknowledged {referral.reference}."

@@ -36,6 +36,9 @@ from referrals.selectors import (
 )
 from referrals.transitions import REQUIRED_FIELDS, TRANSITIONS
 
+# Walking ability after treatment (``ambulatory_assessed``), QS56's outcome.
+AMBULATORY_CHOICES = (("true", "Yes: walks, with or without aids"), ("false", "No: cannot walk"))
+
 
 def band_label(kind: str, band: str) -> str:
     """A score's band in words: the label beside the band's code."""
@@ -357,6 +360,7 @@ def _detail_context(
         "overridden": bool(referral.category_override_reason),
         "category_choices": Category.choices(),
         "event_choices": event_choices,
+        "ambulatory_choices": AMBULATORY_CHOICES,
         "status_choices": status_choices,
         "status_needs": status_needs,
         "reopen_to": reopen_to,

@@ -122,7 +122,7 @@ def webhook_payload(delivery: Delivery) -> bytes:
             "round": delivery.round,
             "referral": clock.referral.reference,
             "clock": clock.kind,
-            "due_at": clock.due_at.isoformat(),
+            "due_at": clock.due_at.isoformat() if clock.due_at else None,
             "subject": delivery.subject,
             "text": delivery.body,
         },

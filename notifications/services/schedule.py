@@ -23,8 +23,9 @@ def next_escalation_at(
     clock: Clock, timings: list[StepTiming], raised: frozenset[int] = frozenset()
 ) -> datetime | None:
     """When the clock's next step not yet raised falls due (None: none left,
-    or the clock is not running)."""
-    if clock.status != ClockStatus.RUNNING:
+    the clock is not running, or it is a measured clock, which never
+    escalates)."""
+    if clock.status != ClockStatus.RUNNING or clock.due_at is None:
         return None
     return escalation_rules.next_fire_at(timings, clock.started_at, clock.due_at, raised)
 

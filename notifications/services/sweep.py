@@ -111,6 +111,8 @@ def _sweep_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: Sw
             by_id = {s.pk: s for s in policy_steps_}
             timings = step_timings(policy_steps_)
             done = raised.get(clock.pk, frozenset())
+            if clock.due_at is None:
+                continue  # A measured clock never escalates (its schedule is empty).
             for timing, fire_at in escalation_rules.due_steps(
                 timings, clock.started_at, clock.due_at, now, done
             ):
@@ -303,6 +305,13 @@ def message(escalation: Escalation, now: datetime) -> tuple[str, str]:
     outside the service; the reference and link are enough to act on."""
     clock = escalation.clock
     referral = clock.referral
+    if clock.due_at is None:
+        # Only a clock with a due time is escalated; this is a safe fallback.
+        kind = ClockKind(clock.kind).in_sentence
+        return f"{referral.reference}: {kind} clock", (
+            f"MSCC referral {referral.reference}: {referral.category_label}.\n"
+            f"Open {settings.MSCC_BASE_URL}/referrals/{referral.pk}/ to see it."
+        )
     left = clock.due_at - now
     state = f"OVERDUE by {_minutes(-left)}" if left <= timedelta(0) else f"due in {_minutes(left)}"
     kind = ClockKind(clock.kind).in_sentence

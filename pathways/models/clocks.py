@@ -22,10 +22,12 @@ class Clock(models.Model):
         "pathways.ClockDefinition", on_delete=models.PROTECT, related_name="+"
     )
     kind = models.CharField(max_length=32, choices=choices(ClockKind))
-    target = models.DurationField()
+    # Both null: a measured clock (DESIGN.md §4), which has no due time, is
+    # never breached and never escalates; the queue orders it last.
+    target = models.DurationField(null=True, blank=True)
     reference = models.CharField(max_length=64)
     started_at = models.DateTimeField()
-    due_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
     # Stored states are running, met, met_late and cancelled; "breached" is
     # read from due_at and now (pathways/clock_rules.py), so it shows at once.
@@ -67,7 +69,14 @@ class Clock(models.Model):
                 name="clock_one_running_per_kind",
             ),
             models.CheckConstraint(
-                condition=models.Q(due_at__gt=models.F("started_at")), name="clock_due_after_start"
+                condition=models.Q(due_at__gt=models.F("started_at"))
+                | models.Q(due_at__isnull=True, target__isnull=True),
+                name="clock_due_after_start",
+            ),
+            # A measured clock is never breached, so never met late.
+            models.CheckConstraint(
+                condition=models.Q(due_at__isnull=False) | ~models.Q(status="met_late"),
+                name="clock_measured_never_late",
             ),
         ]
         indexes = [

@@ -5,7 +5,7 @@ from simple_history.models import HistoricalRecords
 
 from core.labels import choices
 from core.versioned import VersionedConfiguration, service_field, versioned_constraints
-from pathways.codes import ClockKind
+from pathways.codes import ClockCondition, ClockKind
 
 
 class PathwayVersion(VersionedConfiguration):
@@ -36,7 +36,11 @@ class ClockDefinition(models.Model):
     categories = models.JSONField(help_text="Category codes the clock applies to")
     start_event = models.CharField(max_length=32)
     stop_event = models.CharField(max_length=32)
-    target = models.DurationField()
+    # Blank: a measured clock (no target, never breached, never escalated).
+    target = models.DurationField(null=True, blank=True)
+    applies_when = models.CharField(
+        max_length=32, choices=choices(ClockCondition), default=ClockCondition.ALWAYS
+    )
     reference = models.CharField(max_length=64, help_text="NG234 / QS56 reference")
     # NG234's own target for this clock, where it sets one: a local target
     # longer than this needs a recorded justification and is marked in reports.
@@ -45,8 +49,17 @@ class ClockDefinition(models.Model):
     history = HistoricalRecords()
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.target} ({self.reference})"
+        target = self.target if self.target is not None else "measured"
+        return f"{self.kind} {target} ({self.reference})"
+
+    @property
+    def measured(self) -> bool:
+        return self.target is None
 
     @property
     def exceeds_ng234(self) -> bool:
-        return self.ng234_target is not None and self.target > self.ng234_target
+        return (
+            self.ng234_target is not None
+            and self.target is not None
+            and self.target > self.ng234_target
+        )

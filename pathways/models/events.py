@@ -22,6 +22,8 @@ class ClinicalEvent(AppendOnly):
     recorded_at = models.DateTimeField(auto_now_add=True)
     recorded_by = models.ForeignKey("referrals.User", on_delete=models.PROTECT, related_name="+")
     details = models.TextField(blank=True)
+    # For ``ambulatory_assessed`` only: can the person walk (QS56's outcome)?
+    ambulatory = models.BooleanField(null=True, blank=True)
     # An "entered_in_error" event names the event it withdraws; events are
     # never edited or deleted.
     corrects = models.OneToOneField(

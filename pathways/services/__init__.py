@@ -2,6 +2,7 @@
 
 from pathways.selectors import active_event_kinds
 from pathways.services.clocks import (
+    category_derived,
     clock_mark_not_appropriate,
     clocks_recompute,
     standing_events,
@@ -28,6 +29,7 @@ from pathways.services.versions import (
 __all__ = [
     "PathwayInvalid",
     "active_event_kinds",
+    "category_derived",
     "clock_definition_create",
     "clock_definition_delete",
     "clock_definition_update",

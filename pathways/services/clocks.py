@@ -23,8 +23,10 @@ from core.logs import get_logger
 from pathways import clock_derivation as derivation
 from pathways.codes import ClockStatus, EventKind
 from pathways.models import ClinicalEvent, Clock
-from referrals.codes import TERMINAL_STATUSES, Category, ReferralStatus
+from referrals import rules
+from referrals.codes import TERMINAL_STATUSES, Category, Haematological, ReferralStatus
 from referrals.models import Referral, User
+from referrals.selectors import triage_input_for
 
 log = get_logger(__name__)
 
@@ -57,27 +59,36 @@ def clock_key(clock: Clock) -> derivation.ClockKey:
 
 
 def category_overrides(referral: Referral) -> list[derivation.Override]:
-    """Every category override the referral has had, from its history (each
-    override is saved with its time, so each shows once per distinct time)."""
+    """Every category override a coordinator has made, from the referral's
+    history (each override is saved with its time, so each shows once per
+    distinct time). Only coordinators' overrides: a category that events
+    changed (MSCC confirmed or ruled out) is derived from the events."""
     if referral.category_overridden_at is None:
         return []
     seen: dict[datetime, derivation.Override] = {}
-    rows = referral.history.filter(category_overridden_at__isnull=False).values_list(
-        "category_overridden_at", "category", "category_override_reason"
-    )
+    rows = referral.history.filter(
+        category_overridden_at__isnull=False, overridden_category__gt=""
+    ).values_list("category_overridden_at", "overridden_category", "category_override_reason")
     for at, category, reason in rows:
-        seen[at] = derivation.Override(
-            at, category, f"Category changed to {Category(category).label}: {reason}"
-        )
+        seen[at] = _override(at, category, reason)
     # The row itself is the last word (history may lag a save in this transaction).
-    at = referral.category_overridden_at
-    seen[at] = derivation.Override(
-        at,
-        referral.category,
-        f"Category changed to {Category(referral.category).label}: "
-        f"{referral.category_override_reason}",
-    )
+    if referral.overridden_category:
+        at = referral.category_overridden_at
+        seen[at] = _override(at, referral.overridden_category, referral.category_override_reason)
     return list(seen.values())
+
+
+def _override(at: datetime, category: str, reason: str) -> derivation.Override:
+    return derivation.Override(
+        at, category, f"Category changed to {Category(category).label}: {reason}"
+    )
+
+
+def dexamethasone_indicated(referral: Referral) -> bool:
+    """Neurological symptoms or signs (NG234 1.8.1), or a confirmed
+    haematological malignancy (1.8.5): the dexamethasone clock applies."""
+    data = triage_input_for(referral)
+    return bool(data.neuro_features) or rules.haematological(data) == Haematological.CONFIRMED
 
 
 def derivation_inputs(
@@ -99,6 +110,7 @@ def derivation_inputs(
             stop_event=d.stop_event,
             target=d.target,
             reference=d.reference,
+            applies_when=d.applies_when,
         )
         for d in referral.pathway_version.clock_definitions.all()
     )
@@ -112,6 +124,8 @@ def derivation_inputs(
         imaging_findings=referral.imaging_findings,
         imaging_modality=referral.imaging_modality,
         events=tuple(derivation.Event(e.pk, e.kind, e.occurred_at) for e in events),
+        neuro_onset_at=referral.neuro_onset_at,
+        dexamethasone_indicated=dexamethasone_indicated(referral),
         overrides=tuple(category_overrides(referral)),
         closed_at=referral.status_changed_at if closed else None,
         closed_reason=(
@@ -126,6 +140,26 @@ def derivation_inputs(
             for c in clocks
             if c.not_appropriate and c.not_appropriate_at is not None
         },
+    )
+
+
+def category_derived(referral: Referral) -> tuple[str, str]:
+    """The category the referral's record implies now, and why it is not
+    triage's (pathways/clock_derivation.py ``category_now``): triage's, a
+    coordinator's override, then MSCC confirmed or ruled out, each at the
+    time it happened. The coordinator's workflow writes it on the referral."""
+    events = standing_events(referral)
+    return derivation.category_now(
+        derivation.Inputs(
+            definitions=(),
+            received_at=referral.received_at,
+            suspected_at=referral.suspected_at,
+            triage_category=referral.triage_category or referral.category,
+            category=referral.category,
+            imaging_findings=referral.imaging_findings,
+            events=tuple(derivation.Event(e.pk, e.kind, e.occurred_at) for e in events),
+            overrides=tuple(category_overrides(referral)),
+        )
     )
 
 

@@ -56,6 +56,7 @@ def event_record(
     occurred_at: datetime,
     user: User,
     details: str = "",
+    ambulatory: bool | None = None,
 ) -> ClinicalEvent:
     """Store an event. The caller holds the lock, has checked the referral
     may take it, and recomputes the clocks after."""
@@ -65,6 +66,7 @@ def event_record(
         occurred_at=occurred_at,
         recorded_by=user,
         details=details,
+        ambulatory=ambulatory,
     )
     event._history_user = user  # type: ignore[attr-defined]
     event.save()

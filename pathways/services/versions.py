@@ -55,6 +55,7 @@ def pathway_create_default(*, service: Service, user: User | None = None) -> Pat
                 target=d.target,
                 reference=d.reference,
                 ng234_target=d.ng234_target,
+                applies_when=d.applies_when,
             )
             for d in NG234_DEFAULT_CLOCKS
         ],
@@ -82,9 +83,12 @@ def _apply(definition: ClockDefinition, data: DefinitionData) -> None:
     definition.target = data.target
     definition.reference = data.reference
     definition.justification = data.justification
+    definition.applies_when = data.applies_when
     # Derived, never typed: otherwise raising it would dodge the
     # justification a longer-than-NG234 target needs.
-    definition.ng234_target = definition_rules.ng234_target_for(data.kind, data.categories)
+    definition.ng234_target = definition_rules.ng234_target_for(
+        data.kind, data.categories, data.applies_when
+    )
 
 
 def pathway_version_draft_create(

@@ -106,9 +106,15 @@ class Referral(models.Model):
     individual_needs = models.TextField(blank=True, help_text="e.g. language, communication")
     referrer_contact = models.CharField(max_length=100, blank=True)
 
-    # Triage: what the rules said, and what applies (a coordinator may override).
+    # Triage: what the rules said, and what applies now. ``category`` is
+    # derived (pathways/clock_derivation.py): triage's, then a coordinator's
+    # override (``overridden_category``, with its reason), then MSCC confirmed
+    # or ruled out by clinical events, each by when it happened;
+    # ``category_reason`` says why it differs from triage's.
     triage_category = models.CharField(max_length=32, choices=choices(Category))
     category = models.CharField(max_length=32, choices=choices(Category))
+    overridden_category = models.CharField(max_length=32, choices=choices(Category), blank=True)
+    category_reason = models.TextField(blank=True)
     category_override_reason = models.TextField(blank=True)
     category_overridden_by = models.ForeignKey(
         "referrals.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -23,27 +23,39 @@ class Scenario:
     recommendations: str  # what the scenario proves
     body: dict[str, Any]
     category: str
-    clocks: dict[str, float | None]  # running clock kind → target hours
+    # running clock kind → target hours (None: measured, no target; the
+    # dexamethasone clock runs where there are neurological features or a
+    # confirmed haematological malignancy, 1.8.1, 1.8.5)
+    clocks: dict[str, float | None]
     cited: frozenset[str] = frozenset()  # recommendations the prompts must cite
     not_cited: frozenset[str] = frozenset()
     events: tuple[tuple[str, float], ...] = ()  # (kind, hours ago), recorded in order
     met: frozenset[str] = frozenset()  # clock kinds that must read met
+    category_after: str = ""  # the category once the events are recorded, if it moved
     id: str = field(default="")
 
 
+# What runs on each urgent category from referral (target hours; None:
+# measured, no target). Dexamethasone (1.8.1, 1.8.5) runs where there are
+# neurological features or a confirmed haematological malignancy.
+ACK_NOW = {"acknowledgement": 0.5}
+MSCC_CLOCKS = {"acknowledgement": 0.5, "dexamethasone": None, "mri": 24}
+SSM_CLOCKS = {"acknowledgement": 4, "advice": 24, "mri": 168}
+MECHANICAL = {"pain_features": ["mechanical"], "neuro_features": []}
+
 SCENARIOS = [
     Scenario("1.3.2, 1.5.2, 1.5.5, 1.5.7, 1.5.9, 1.8.1, 1.8.8", {}, "suspected_mscc",
-             {"acknowledgement": 0.5, "mri": 24},
+             MSCC_CLOCKS,
              frozenset({"1.3.2", "1.5.2", "1.5.5", "1.5.7", "1.5.9", "1.8.1", "1.8.8"}),
              id="cancer-and-cord-symptoms"),
     Scenario("box 1, 1.1.19: suspected cancer with cord symptoms", SUSPECTED, "suspected_mscc",
-             {"acknowledgement": 0.5, "mri": 24}, frozenset({"1.1.19", "1.5.2"}),
+             MSCC_CLOCKS, frozenset({"1.1.19", "1.5.2"}),
              frozenset({"1.3.2", "1.3.5"}), id="suspected-cancer-cord-symptoms"),
     Scenario("outside NG234: no cancer, cord or cauda equina symptoms", NONE,
-             "emergency_spinal_assessment", {"acknowledgement": 0.5}, frozenset(),
+             "emergency_spinal_assessment", ACK_NOW, frozenset(),
              frozenset({"1.5.2"}), id="no-cancer-cord-symptoms"),
     Scenario("1.3.3, 1.5.3, 1.5.5, 1.5.7, 1.8.7, 1.2.4", PAIN_ONLY,
-             "suspected_spinal_metastases", {"acknowledgement": 4, "advice": 24, "mri": 168},
+             "suspected_spinal_metastases", SSM_CLOCKS,
              frozenset({"1.3.3", "1.5.3", "1.5.5", "1.5.7", "1.8.7", "1.2.4"}),
              frozenset({"1.8.1"}), id="cancer-and-pain"),
     Scenario("1.3.5: suspected cancer with pain", {**SUSPECTED, **PAIN_ONLY},
@@ -64,44 +76,83 @@ SCENARIOS = [
               "imaging_findings": "spinal_metastases"}, "no_action", {"acknowledgement": 4},
              frozenset({"1.5.6", "1.11.2"}), id="metastases-on-imaging-unknown-cancer"),
     Scenario("1.4.1, 1.4.4: instability signs", {"instability_signs": True}, "suspected_mscc",
-             {"acknowledgement": 0.5, "mri": 24}, frozenset({"1.4.1", "1.4.4"}),
-             id="instability"),
+             MSCC_CLOCKS, frozenset({"1.4.1", "1.4.4"}), id="instability"),
     Scenario("1.4.2: moderate movement pain (mechanical pain)",
              {"pain_features": [], "neuro_features": [], "movement_pain": "moderate"},
-             "suspected_spinal_metastases", {"acknowledgement": 4, "advice": 24, "mri": 168},
+             "suspected_spinal_metastases", SSM_CLOCKS,
              frozenset({"1.4.2", "1.3.3"}), id="movement-pain"),
     Scenario("1.8.3: severe pain, no neurological symptoms",
              {"pain_features": ["severe_unremitting"], "neuro_features": []},
-             "suspected_spinal_metastases", {"acknowledgement": 4, "advice": 24, "mri": 168},
+             "suspected_spinal_metastases", SSM_CLOCKS,
              frozenset({"1.8.3", "1.8.8"}), frozenset({"1.8.7"}), id="severe-pain"),
     Scenario("1.8.5: a myeloma primary is a confirmed haematological malignancy",
              {**PAIN_ONLY, "primary_tumour": "myeloma", "haematological": "suspected"},
-             "suspected_spinal_metastases", {"acknowledgement": 4, "advice": 24, "mri": 168},
+             "suspected_spinal_metastases", {**SSM_CLOCKS, "dexamethasone": None},
              frozenset({"1.8.5", "1.7.12"}), frozenset({"1.8.6", "1.8.7"}), id="myeloma"),
     Scenario("1.8.6: radiologically suspected lymphoma or myeloma",
              {**PAIN_ONLY, "primary_tumour": "unknown_primary", "haematological": "suspected"},
-             "suspected_spinal_metastases", {"acknowledgement": 4, "advice": 24, "mri": 168},
+             "suspected_spinal_metastases", SSM_CLOCKS,
              frozenset({"1.8.6", "1.11.2"}), frozenset({"1.8.3", "1.8.7"}),
              id="suspected-haematological"),
     Scenario("1.5.2 met at referral: whole-spine MRI shows compression",
              {"imaging_findings": "cord_compression", "imaging_modality": "mri_whole_spine"},
-             "suspected_mscc", {"acknowledgement": 0.5}, frozenset({"1.5.2"}),
-             met=frozenset({"mri"}), id="mri-at-referral"),
+             "suspected_mscc", {"acknowledgement": 0.5, "dexamethasone": None},
+             frozenset({"1.5.2"}), met=frozenset({"mri"}), id="mri-at-referral"),
     Scenario("1.5.5: a partial MRI is not the MRI asked for",
              {"imaging_findings": "cord_compression", "imaging_modality": "mri_partial"},
-             "suspected_mscc", {"acknowledgement": 0.5, "mri": 24},
-             frozenset({"1.5.2", "1.5.5"}), id="partial-mri"),
+             "suspected_mscc", MSCC_CLOCKS, frozenset({"1.5.2", "1.5.5"}), id="partial-mri"),
     Scenario("1.5.7: CT where MRI is contraindicated stops the MRI clock", {}, "suspected_mscc",
-             {"acknowledgement": 0.5}, events=(("ct_performed", 1),), met=frozenset({"mri"}),
-             not_cited=frozenset({"1.5.2", "1.5.7"}), id="ct-instead-of-mri"),
+             {"acknowledgement": 0.5, "dexamethasone": None}, events=(("ct_performed", 1),),
+             met=frozenset({"mri"}), not_cited=frozenset({"1.5.2", "1.5.7"}),
+             id="ct-instead-of-mri"),
     Scenario("1.4.4: immobilisation starts the 24-hour stability advice clock", {},
-             "suspected_mscc", {"acknowledgement": 0.5, "mri": 24, "stability_advice": 24},
+             "suspected_mscc", {**MSCC_CLOCKS, "stability_advice": 24},
              frozenset({"1.4.4"}), events=(("immobilisation_started", 1),),
              id="immobilised"),
-    Scenario("1.10.4, 1.10.5, 1.10.1: a decision to treat with radiotherapy", {},
-             "suspected_mscc", {"acknowledgement": 0.5, "mri": 24, "radiotherapy": 24},
-             frozenset({"1.10.4", "1.10.5", "1.10.1"}), events=(("rt_decision", 1),),
+    Scenario("1.10.4, 1.10.5, 1.10.1: a decision to treat MSCC not suitable for surgery with "
+             "radiotherapy", {}, "suspected_mscc", {**MSCC_CLOCKS, "radiotherapy": 24},
+             frozenset({"1.10.4", "1.10.5", "1.10.1", "1.11.5"}), events=(("rt_decision", 1),),
              id="radiotherapy-decision"),
+    # After triage (DESIGN.md section 4).
+    Scenario("1.8.1: dexamethasone measured from suspicion, met when given", {},
+             "suspected_mscc", {"acknowledgement": 0.5, "mri": 24},
+             events=(("dexamethasone_given", 2),), met=frozenset({"dexamethasone"}),
+             id="dexamethasone-given"),
+    Scenario("1.5.3: MSCC ruled out on suspected MSCC; spinal metastases standards run, "
+             "1.8.2 not yet", {}, "suspected_mscc",
+             {"acknowledgement": 0.5, "dexamethasone": None, "mri": 168},
+             frozenset({"1.5.3"}), frozenset({"1.8.2", "1.5.2"}),
+             events=(("mscc_ruled_out", 1),), category_after="suspected_spinal_metastases",
+             id="mscc-ruled-out"),
+    Scenario("1.8.2: spinal metastases and MSCC ruled out, dexamethasone given before imaging",
+             {}, "suspected_mscc", {"acknowledgement": 0.5}, frozenset({"1.8.2"}),
+             events=(("dexamethasone_given", 2), ("spinal_metastases_ruled_out", 1)),
+             id="both-ruled-out"),
+    Scenario("1.3.2, 1.5.2: MSCC confirmed on suspected spinal metastases is an emergency",
+             PAIN_ONLY, "suspected_spinal_metastases", {"acknowledgement": 4, "mri": 24},
+             frozenset({"1.5.2"}), frozenset({"1.5.3"}), events=(("mscc_confirmed", 1),),
+             category_after="suspected_mscc", id="mscc-confirmed"),
+    Scenario("the later occurred_at wins: ruled out, then confirmed", {}, "suspected_mscc",
+             MSCC_CLOCKS, frozenset({"1.5.2"}),
+             events=(("mscc_ruled_out", 2), ("mscc_confirmed", 1)),
+             category_after="suspected_mscc", id="ruled-out-then-confirmed"),
+    Scenario("1.10.8: radiotherapy after surgery is measured, never the 24-hour standard",
+             {}, "suspected_mscc", {**MSCC_CLOCKS, "radiotherapy": None},
+             frozenset({"1.10.8"}), frozenset({"1.10.4"}),
+             events=(("surgery_decision", 3), ("surgery_performed", 2), ("rt_decision", 1)),
+             met=frozenset({"surgery"}), id="postoperative-radiotherapy"),
+    Scenario("1.11.3: surgery measured from the onset of neurological symptoms", {},
+             "suspected_mscc", {**MSCC_CLOCKS, "surgery": None},
+             events=(("surgery_decision", 1),), id="surgery-decision"),
+    Scenario("1.10.2: spinal metastases without MSCC, non-mechanical pain: radiotherapy "
+             "measured", PAIN_ONLY, "suspected_spinal_metastases",
+             {**SSM_CLOCKS, "radiotherapy": None}, frozenset({"1.10.2"}),
+             frozenset({"1.10.4", "1.11.6"}), events=(("rt_decision", 1),),
+             id="radiotherapy-without-mscc"),
+    Scenario("1.11.6: spinal metastases without MSCC, mechanical pain", MECHANICAL,
+             "suspected_spinal_metastases", {**SSM_CLOCKS, "radiotherapy": None},
+             frozenset({"1.11.6"}), frozenset({"1.10.4", "1.10.2"}),
+             events=(("rt_decision", 1),), id="mechanical-pain-without-mscc"),
 ]  # fmt: skip
 
 
@@ -124,6 +175,8 @@ def test_ng234_conformance(world, api, scenario: Scenario):
         )
         assert recorded.status_code == 201, recorded.content
     detail = coordinator.get(f"/api/v1/referrals/{referral['id']}/").json()
+    after = scenario.category_after or scenario.category
+    assert detail["category"] == after, scenario.recommendations
 
     running = {
         c["kind"]: c["target_hours"]

@@ -33,7 +33,11 @@ def test_create_answers_category_clocks_and_prompts(world, api):
     for field in ("id", "received_at"):
         assert body[field]
     clocks = {c["kind"]: c for c in body["clocks"]}
-    assert set(clocks) == {"acknowledgement", "mri"}
+    # Dexamethasone is measured (no target) where there are neurological
+    # features (1.8.1): it records the time to the first dose.
+    assert set(clocks) == {"acknowledgement", "mri", "dexamethasone"}
+    assert clocks["dexamethasone"]["due_at"] is None
+    assert clocks["dexamethasone"]["measured"] is True
     for clock in clocks.values():
         assert {"kind", "status", "started_at", "due_at", "stopped_at"} <= set(clock)
         assert clock["status"] == "running"

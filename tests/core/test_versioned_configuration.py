@@ -191,6 +191,7 @@ PATHWAY = Kind(
         "categories": list(d.categories),
         "start_event": d.start_event,
         "stop_event": d.stop_event,
+        "applies_when": d.applies_when,
         "target": d.target,
         "reference": d.reference,
         "justification": d.justification,

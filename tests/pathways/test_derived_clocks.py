@@ -200,11 +200,15 @@ def test_withdrawing_a_mistaken_ruling_out_restores_the_radiotherapy_clock_it_pr
     world, make_referral
 ):
     """Under the old event-by-event engine a radiotherapy decision recorded
-    after a mistaken "MSCC ruled out" never got its clock, even once the
-    mistake was withdrawn."""
+    after a mistaken ruling out never got its clock, even once the mistake
+    was withdrawn. (Changed for NG234, DESIGN.md §4: the ruling out that ends
+    the clocks is now "spinal metastases and MSCC ruled out"; "MSCC ruled
+    out" alone leaves spinal metastases' standards running.)"""
     now = timezone.now()
     referral = make_referral(now=now - timedelta(hours=10))
-    ruled_out = record(referral, world.coordinator, now, "mscc_ruled_out", now - timedelta(hours=9))
+    ruled_out = record(
+        referral, world.coordinator, now, "spinal_metastases_ruled_out", now - timedelta(hours=9)
+    )
     record(referral, world.coordinator, now, "rt_decision", now - timedelta(hours=2))
     assert not Clock.objects.filter(referral=referral, kind="radiotherapy").exists()
     mri = Clock.objects.get(referral=referral, kind="mri")

@@ -154,21 +154,44 @@ def test_a_stop_from_before_the_clock_started_does_not_stop_it(coordinator, api,
     assert running(response, "radiotherapy")
 
 
-def test_mscc_ruled_out_cancels_the_clocks_that_no_longer_apply(coordinator, api, referral):
+def test_mscc_ruled_out_leaves_the_spinal_metastases_standards_running(coordinator, api, referral):
+    """Changed for NG234 (DESIGN.md §4): this test used to expect every clock
+    but acknowledgement cancelled and 1.8.2 shown after ``mscc_ruled_out``.
+    MSCC excluded is not spinal metastases excluded: the referral becomes
+    suspected spinal metastases, the 24-hour MRI is cancelled and the 1-week
+    MRI (1.5.3) runs from suspicion; stability advice (1.4.4) keeps running;
+    dexamethasone is stopped only when both are ruled out (1.8.2)."""
     post_event(api, coordinator, referral, "immobilisation_started")
     post_event(api, coordinator, referral, "dexamethasone_given")
     response = post_event(api, coordinator, referral, "mscc_ruled_out", details="MRI normal")
+    body = response.json()
+    assert body["category"] == "suspected_spinal_metastases"
+    assert body["triage_category"] == "suspected_mscc"
     states = {kind: [c["status"] for c in cs] for kind, cs in clocks(response).items()}
     assert states == {
         "acknowledgement": ["running"],
-        "mri": ["cancelled"],
-        "stability_advice": ["cancelled"],
+        "mri": ["cancelled", "running"],
+        "stability_advice": ["running"],
+        "dexamethasone": ["met"],
     }
-    mri = Clock.objects.get(referral=referral, kind="mri")
-    assert mri.stop_reason == "No longer applies: MSCC ruled out."
+    cancelled, weekly = sorted(clocks(response)["mri"], key=lambda c: c["status"])
+    assert cancelled["stop_reason"] == "No longer applies: MSCC ruled out."
+    assert weekly["started_at"] == cancelled["started_at"]  # from suspicion
+    assert weekly["target_hours"] == 7 * 24
+    assert "advice" not in clocks(response)  # not started after the fact
+    assert "dexamethasone_stop" not in [p["code"] for p in body["prompts"]]
+
+    response = post_event(api, coordinator, referral, "spinal_metastases_ruled_out")
+    states = {kind: [c["status"] for c in cs] for kind, cs in clocks(response).items()}
+    assert states == {
+        "acknowledgement": ["running"],
+        "mri": ["cancelled", "cancelled"],
+        "stability_advice": ["cancelled"],
+        "dexamethasone": ["met"],
+    }
     codes = [p["code"] for p in response.json()["prompts"]]
-    assert codes[0] == "dexamethasone_stop"  # 1.8.2
-    # Later events do not restart the MSCC pathway's clocks.
+    assert codes[0] == "dexamethasone_stop"  # 1.8.2: both ruled out
+    # Later events do not restart the pathway's clocks.
     response = post_event(api, coordinator, referral, "rt_decision")
     assert "radiotherapy" not in clocks(response)
 

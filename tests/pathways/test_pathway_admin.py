@@ -61,6 +61,7 @@ def clock_form(d: ClockDefinition) -> dict[str, Any]:
         "categories": list(d.categories),
         "start_event": d.start_event,
         "stop_event": d.stop_event,
+        "applies_when": d.applies_when,
         "target": d.target,
         "reference": d.reference,
         "justification": d.justification,
@@ -118,19 +119,19 @@ def test_a_draft_is_edited_inline(world, service_admin, admin_client, draft):
     assert "warning_fractions" not in page.content.decode()
 
     mri_mscc = mri(draft)
-    radiotherapy = draft.clock_definitions.get(kind="radiotherapy")
+    radiotherapy = draft.clock_definitions.get(kind="radiotherapy", target__isnull=False)
     posted = draft_post(
         draft,
-        note="Local MRI target; dexamethasone measured",
+        note="Local MRI target; discharge planning measured",
         changes={mri_mscc.pk: {"target": hours(12)}},
         add=(
             {
-                "kind": "dexamethasone",
+                "kind": "discharge_planning",
                 "categories": [MSCC],
-                "start_event": "referral_received",
-                "stop_event": "dexamethasone_given",
+                "start_event": "admitted",
+                "stop_event": "discharged",
                 "target": hours(6),
-                "reference": "NG234 1.7.1 (local target)",
+                "reference": "NG234 1.12 (local target)",
                 "justification": "",
             },
         ),
@@ -146,10 +147,10 @@ def test_a_draft_is_edited_inline(world, service_admin, admin_client, draft):
     mri_mscc.refresh_from_db()
     draft.refresh_from_db()
     assert mri_mscc.target == hours(12)
-    assert draft.note == "Local MRI target; dexamethasone measured"
-    added = draft.clock_definitions.get(kind="dexamethasone")
+    assert draft.note == "Local MRI target; discharge planning measured"
+    added = draft.clock_definitions.get(kind="discharge_planning")
     assert added.target == hours(6)
-    assert not draft.clock_definitions.filter(kind="radiotherapy").exists()
+    assert not draft.clock_definitions.filter(pk=radiotherapy.pk).exists()
 
     # Every write kept history with the admin who made it.
     assert mri_mscc.history.latest().history_user == service_admin

@@ -48,6 +48,7 @@ def ng234_defaults() -> list[DefinitionData]:
             stop_event=str(d.stop_event),
             target=d.target,
             reference=d.reference,
+            applies_when=d.applies_when.value,
         )
         for d in NG234_DEFAULT_CLOCKS
     ]
