@@ -43,6 +43,9 @@ KINDS = [
     "surgery_performed",
     "dexamethasone_given",
     "mscc_ruled_out",
+    "spinal_metastases_ruled_out",
+    "mscc_confirmed",
+    "ct_performed",
     "admitted",
 ]
 

@@ -161,6 +161,51 @@ def test_publish_errors_name_the_clock_and_its_field():
     assert list(definition_rules.publish_errors(defaults)) == ["clock_definitions.4.target"]
 
 
+# --- measured clocks and the radiotherapy conditions (DESIGN.md section 4) ----
+
+
+def test_a_measured_clock_is_allowed_only_where_ng234_sets_no_time():
+    measured_dex = DefinitionData(
+        kind="dexamethasone", categories=[MSCC], start_event="suspected",
+        stop_event="dexamethasone_given", target=None, reference="NG234 1.8.1 (measured)",
+    )  # fmt: skip
+    assert definition_rules.definition_errors(measured_dex) == {}
+    [message] = definition_rules.definition_errors(replace(MRI_MSCC, target=None))["target"]
+    assert "NG234 sets 24 hours" in message
+    ack = DefinitionData(
+        kind="acknowledgement", categories=[MSCC], start_event="referral_received",
+        stop_event="acknowledged", target=None, reference="Local",
+    )  # fmt: skip
+    assert "target" in definition_rules.definition_errors(ack)
+    # Radiotherapy after surgery (1.10.8) has no NG234 time; without it, 24 hours.
+    postoperative = DefinitionData(
+        kind="radiotherapy", categories=[MSCC], start_event="rt_decision",
+        stop_event="rt_delivered", target=None, reference="NG234 1.10.8",
+        applies_when="after_surgery",
+    )  # fmt: skip
+    assert definition_rules.definition_errors(postoperative) == {}
+    without = replace(postoperative, applies_when="without_surgery")
+    assert "target" in definition_rules.definition_errors(without)
+    assert "applies_when" in definition_rules.definition_errors(
+        replace(postoperative, applies_when="sometimes")
+    )
+
+
+def test_radiotherapy_with_and_without_surgery_never_overlap_but_always_does():
+    defaults = ng234_defaults()
+    assert definition_rules.publish_errors(defaults) == {}
+    extra = next(d for d in defaults if d.applies_when == "without_surgery")
+    errors = definition_rules.publish_errors([*defaults, replace(extra, applies_when="always")])
+    assert "radiotherapy" in errors["clock_definitions"][0]
+
+
+def test_the_24_hour_radiotherapy_standard_for_mscc_cannot_be_made_measured_or_dropped():
+    defaults = ng234_defaults()
+    dropped = [d for d in defaults if d.applies_when != "without_surgery"]
+    [message] = definition_rules.publish_errors(dropped)["clock_definitions"]
+    assert "radiotherapy" in message and MSCC in message and "24 hours" in message
+
+
 # --- editing a draft, and never a published version -------------------------
 
 
