@@ -142,8 +142,8 @@ def _first(events: Iterable[Event], kind: str) -> Event | None:
 
 
 _RULED_OUT_REASON = (
-    "MSCC ruled out: spinal metastases are not, so the suspected spinal metastases "
-    "standards apply (NG234 1.3.3, 1.5.3)."
+    "MSCC ruled out, spinal metastases not ruled out: the suspected spinal metastases "
+    "standards apply (NG234 1.5.3)."
 )
 _CONFIRMED_REASON = "MSCC confirmed: an oncological emergency (NG234 1.3.2)."
 

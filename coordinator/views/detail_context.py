@@ -357,7 +357,14 @@ def _detail_context(
         "show_escalations": show_escalations,
         "escalations": _escalation_rows(referral, submitted) if show_escalations else [],
         "score_note": scoring.NOTE,
-        "overridden": bool(referral.category_override_reason),
+        "overridden": bool(referral.overridden_category),
+        # MSCC confirmed or ruled out moved the category on from the
+        # coordinator's or triage's (DESIGN.md section 4).
+        "changed_from": (
+            ""
+            if referral.category == (referral.overridden_category or referral.triage_category)
+            else referral.overridden_category or referral.triage_category
+        ),
         "category_choices": Category.choices(),
         "event_choices": event_choices,
         "ambulatory_choices": AMBULATORY_CHOICES,

@@ -189,3 +189,28 @@ def test_the_migration_corrects_radiotherapy_and_adds_the_measured_clocks(world,
 
     assert after_triage(None, None)["versions"] == 0  # idempotent
     assert PathwayVersion.objects.filter(service=world.service).count() == version.number
+
+
+def test_the_referral_says_why_its_category_moved(world, api, make_referral):
+    from django.test import Client
+
+    referral = make_referral()
+    answer = api(world.coordinator).post(
+        EVENTS.format(referral.pk), {"kind": "mscc_ruled_out"}, format="json"
+    )
+    body = answer.json()
+    assert (body["triage_category"], body["category"]) == (MSCC, SSM)
+    assert body["category_reason"].startswith("MSCC ruled out")
+    client = Client()
+    client.force_login(world.coordinator)
+    page = client.get(f"/referrals/{referral.pk}/").content.decode()
+    assert "Changed from <strong>Suspected MSCC (oncological emergency)</strong>" in page
+    assert "MSCC ruled out, spinal metastases not ruled out" in page
+    # Withdrawn as entered in error: back to triage's category, no reason.
+    event = ClinicalEvent.objects.get(referral=referral, kind="mscc_ruled_out")
+    undone = api(world.coordinator).post(
+        EVENTS.format(referral.pk),
+        {"kind": "entered_in_error", "corrects": str(event.pk), "details": "Wrong patient."},
+        format="json",
+    )
+    assert (undone.json()["category"], undone.json()["category_reason"]) == (MSCC, "")
