@@ -33,8 +33,14 @@ PRINT_LIMIT = 1000
 
 
 def _running_clocks(referral: Referral, now: datetime) -> list[dict[str, Any]]:
+    """The running clocks with a due time: a measured clock (no target) is
+    never urgent, so the queue leaves it to the referral's page."""
     views = (selectors.clock_view(c, now) for c in referral.clocks.all())
-    return [v for v in views if v["status"] in (ClockStatus.RUNNING, ClockStatus.BREACHED)]
+    return [
+        v
+        for v in views
+        if v["status"] in (ClockStatus.RUNNING, ClockStatus.BREACHED) and not v["measured"]
+    ]
 
 
 def _queue_row(referral: Referral, now: datetime, notice: str = "") -> dict[str, Any]:
