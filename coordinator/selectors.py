@@ -62,11 +62,12 @@ def _with_display_relations(qs: QuerySet[Referral]) -> QuerySet[Referral]:
 
 def open_duplicate_reference(referral: Referral) -> str | None:
     """The earliest other open referral for this person in this service (a
-    warning for the service's coordinators, never for the referrer)."""
-    if hasattr(referral, "open_duplicate_reference"):
-        return referral.open_duplicate_reference  # type: ignore[no-any-return]
+    warning for the service's coordinators, never for the referrer). None
+    for a closed referral, annotated or not: there is nothing left to link."""
     if referral.status in TERMINAL_STATUSES:
         return None
+    if hasattr(referral, "open_duplicate_reference"):
+        return referral.open_duplicate_reference  # type: ignore[no-any-return]
     return (
         open_duplicates(referral.patient_id, referral.service_id, referral.pk)
         .values_list("reference", flat=True)
