@@ -110,13 +110,14 @@ def _in_words(text: str) -> str:
 
 
 def _clock_rows(
-    referral: Referral, now: datetime, submitted: Submitted | None, may_mark: bool
+    user: User, referral: Referral, now: datetime, submitted: Submitted | None, may_mark: bool
 ) -> list[dict[str, Any]]:
     rows = []
     for clock in referral.clocks.all():
         view = selectors.clock_view(clock, now)
+        stop_reason = selectors.stop_reason_shown_to(user, referral, clock.stop_reason)
         view.update(
-            stop_reason=_in_words(clock.stop_reason),
+            stop_reason=_in_words(stop_reason),
             not_appropriate_by=clock.not_appropriate_by if clock.not_appropriate else None,
             not_appropriate_at=clock.not_appropriate_at,
             taken=(clock.stopped_at - clock.started_at) if clock.stopped_at else None,
@@ -404,7 +405,7 @@ def _detail_context(
         {"suspected_at": _local_input(referral.suspected_at), "reason": ""},
     )
     clocks = _clock_rows(
-        referral, now, submitted, user.role in ACTION_ROLES["clock_not_appropriate"]
+        user, referral, now, submitted, user.role in ACTION_ROLES["clock_not_appropriate"]
     )
     # Escalations are the service's own business (which of its staff were
     # paged): shown to its clinicians, not to referrers.
@@ -432,6 +433,7 @@ def _detail_context(
         "status_choices": status_choices,
         "status_needs": status_needs,
         "reopen_to": reopen_to,
+        "status_reason": selectors.status_reason_shown_to(user, referral),
         "duplicate_warning": duplicate_warning,
         # The service refuses a new suspicion time once the referral is closed;
         # a refusal (closed since the page was opened) is said in the form.
