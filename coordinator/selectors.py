@@ -25,9 +25,9 @@ from pathways.codes import ClockStatus
 from pathways.models import Clock
 from pathways.selectors import active_event_kinds
 from referrals import rules
-from referrals.codes import CATEGORY_URGENCY, TERMINAL_STATUSES, Category
+from referrals.codes import CATEGORY_URGENCY, TERMINAL_STATUSES, Category, ReferralStatus
 from referrals.models import Referral, User
-from referrals.selectors import referrals_visible_to, triage_input_for
+from referrals.selectors import identity_held_visible_to, referrals_visible_to, triage_input_for
 
 
 def _clocks_by_due() -> "Prefetch[Any]":
@@ -65,16 +65,44 @@ def _with_display_relations(qs: QuerySet[Referral]) -> QuerySet[Referral]:
 
 def open_duplicate_reference(referral: Referral) -> str | None:
     """The earliest other open referral for this person in this service (a
-    warning for the service's coordinators, never for the referrer)."""
-    if hasattr(referral, "open_duplicate_reference"):
-        return referral.open_duplicate_reference  # type: ignore[no-any-return]
+    warning for the service's coordinators, never for the referrer). None
+    for a closed referral, annotated or not: there is nothing left to link."""
     if referral.status in TERMINAL_STATUSES:
         return None
+    if hasattr(referral, "open_duplicate_reference"):
+        return referral.open_duplicate_reference  # type: ignore[no-any-return]
     return (
         open_duplicates(referral.patient_id, referral.service_id, referral.pk)
         .values_list("reference", flat=True)
         .first()
     )
+
+
+# A duplicate's closure names the referral it duplicates: its reason says
+# which, and the clocks it cancelled repeat the reason. To the referrer that
+# would say someone else referred the person to a cancer service (issue 8,
+# hazard H16), so they read that it is closed, and whom to ask why.
+DUPLICATE_CLOSED_FOR_REFERRER = "Ask the MSCC coordinator for the reason."
+
+
+def status_reason_shown_to(user: User, referral: Referral) -> str:
+    """The referral's status reason as ``user`` may read it."""
+    if referral.duplicate_of_id is None or identity_held_visible_to(user):
+        return referral.status_reason
+    return DUPLICATE_CLOSED_FOR_REFERRER
+
+
+def stop_reason_shown_to(user: User, referral: Referral, stop_reason: str) -> str:
+    """A clock's stop reason as ``user`` may read it: a duplicate's closure,
+    which repeats the status reason, is said without it."""
+    if (
+        referral.duplicate_of_id is None
+        or identity_held_visible_to(user)
+        or not referral.status_reason
+        or referral.status_reason not in stop_reason
+    ):
+        return stop_reason
+    return f"Referral {ReferralStatus(referral.status).in_sentence}."
 
 
 def referral_load_clocks(referral: Referral) -> None:

@@ -40,6 +40,12 @@ urlpatterns = [
         name="referral_score",
     ),
     path(
+        "referrals/<uuid:referral_id>/suspected-at/",
+        views.referral_suspected_at,
+        name="referral_suspected_at",
+    ),
+    path("referrals/<uuid:referral_id>/link/", views.referral_link, name="referral_link"),
+    path(
         "referrals/<uuid:referral_id>/escalations/<uuid:escalation_id>/acknowledge/",
         referral_escalation_acknowledge,
         name="referral_escalation_acknowledge",

@@ -7,7 +7,13 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordinator.selectors import clock_view, open_duplicate_reference, referral_prompts
+from coordinator.selectors import (
+    clock_view,
+    open_duplicate_reference,
+    referral_prompts,
+    status_reason_shown_to,
+    stop_reason_shown_to,
+)
 from core.api.fields import (
     _codes,
 )
@@ -230,7 +236,14 @@ class ReferralSummaryFields(serializers.Serializer):
     @extend_schema_field(ClockOutput(many=True))
     def get_clocks(self, referral: Referral) -> list[dict[str, Any]]:
         now = self.context["now"]
-        return [_CLOCK_OUTPUT.to_representation(clock_view(c, now)) for c in referral.clocks.all()]
+        views = [clock_view(c, now) for c in referral.clocks.all()]
+        if referral.duplicate_of_id is not None:
+            # A duplicate's closure names the other referral: not to a referrer.
+            for view in views:
+                view["stop_reason"] = stop_reason_shown_to(
+                    self.context["user"], referral, view["stop_reason"]
+                )
+        return [_CLOCK_OUTPUT.to_representation(view) for view in views]
 
 
 class ReferralSummaryOutput(ReferralSummaryFields):
@@ -314,13 +327,20 @@ class ReferralDetailOutput(ReferralSummaryFields):
     referrer_contact = serializers.CharField()
     pathway_version = serializers.IntegerField(source="pathway_version.number")
     status_changed_at = serializers.DateTimeField(allow_null=True)
-    status_reason = serializers.CharField()
+    status_reason = serializers.SerializerMethodField(
+        help_text="Why the status is what it is. A referral closed as a duplicate names the "
+        "referral it duplicates: " + _SERVICE_ONLY.lower().rstrip(".") + " (a referrer reads "
+        "that it is closed, and whom to ask)."
+    )
     redirected_to = serializers.CharField()
     prompts = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
     mdt_decisions = MdtDecisionOutput(many=True)
     scores = ScoreOutput(many=True)
     escalations = serializers.SerializerMethodField()
+
+    def get_status_reason(self, referral: Referral) -> str:
+        return status_reason_shown_to(self.context["user"], referral)
 
     @extend_schema_field(EscalationOutput(many=True))
     def get_escalations(self, referral: Referral) -> list[dict[str, Any]]:

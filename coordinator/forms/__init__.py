@@ -12,10 +12,12 @@ One module per subject; import from here.
 from coordinator.forms.common import NON_FIELD, local_time_to_iso
 from coordinator.forms.detail import (
     EVENT_FIELDS,
+    LINK_FIELDS,
     MDT_FIELDS,
     NOT_APPROPRIATE_FIELDS,
     SCORE_FIELDS,
     STATUS_FIELDS,
+    SUSPECTED_AT_FIELDS,
     WITHDRAW_FIELDS,
     blank_values,
     form_data,
@@ -55,6 +57,7 @@ __all__ = [
     "CHECKBOX_FIELDS",
     "EVENT_FIELDS",
     "FIELD_LABELS",
+    "LINK_FIELDS",
     "LIST_FIELDS",
     "LOCAL_TIME_FIELDS",
     "MDT_FIELDS",
@@ -67,6 +70,7 @@ __all__ = [
     "SINS_COMPONENT_LABELS",
     "STATUS_FIELDS",
     "SUBMISSION_KEY",
+    "SUSPECTED_AT_FIELDS",
     "TOKUHASHI_CODE_LABELS",
     "TOKUHASHI_COMPONENT_LABELS",
     "WITHDRAW_FIELDS",

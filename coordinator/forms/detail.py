@@ -11,9 +11,10 @@ from pathways import scoring
 from pathways.codes import ScoreKind
 
 # Each form posts the names its API serializer takes (EventInput, StatusInput,
-# MdtInput, NotAppropriateInput, ScoreRecordInput), so the page and the API
-# accept and refuse the same things. As for the referral form, an empty input
-# is left out: the serializer then applies its default or says it is required.
+# MdtInput, NotAppropriateInput, ScoreRecordInput, SuspectedAtInput,
+# LinkInput), so the page and the API accept and refuse the same things. As
+# for the referral form, an empty input is left out: the serializer then
+# applies its default or says it is required.
 
 EVENT_FIELDS = ("kind", "occurred_at", "ambulatory", "details")
 WITHDRAW_FIELDS = ("reason",)
@@ -27,12 +28,14 @@ MDT_FIELDS = (
     "high_risk_of_side_effects",
 )
 NOT_APPROPRIATE_FIELDS = ("reason",)
+SUSPECTED_AT_FIELDS = ("suspected_at", "reason")
+LINK_FIELDS = ("duplicate_of", "reason")
 SCORE_FIELDS: dict[str, tuple[str, ...]] = {
     ScoreKind.SINS: tuple(scoring.SINS_CODES),
     ScoreKind.TOKUHASHI: scoring.TOKUHASHI_COMPONENTS,
 }
 # Inputs of the working forms that are datetime-local (UK wall-clock time).
-_LOCAL_TIMES = frozenset({"occurred_at", "decided_at"})
+_LOCAL_TIMES = frozenset({"occurred_at", "decided_at", "suspected_at"})
 _CHECKBOXES = frozenset({"high_risk_of_side_effects"})
 
 

@@ -19,9 +19,11 @@ from coordinator.views.detail_actions import (
     referral_clock_not_appropriate,
     referral_event,
     referral_event_withdraw,
+    referral_link,
     referral_mdt,
     referral_score,
     referral_status,
+    referral_suspected_at,
 )
 from coordinator.views.home_page import home
 from coordinator.views.new_referral import referral_new
@@ -41,6 +43,7 @@ __all__ = [
     "referral_detail",
     "referral_event",
     "referral_event_withdraw",
+    "referral_link",
     "referral_live",
     "referral_mdt",
     "referral_mine",
@@ -48,4 +51,5 @@ __all__ = [
     "referral_path",
     "referral_score",
     "referral_status",
+    "referral_suspected_at",
 ]

@@ -66,11 +66,15 @@ def _fragment(name: str) -> str:
 
 
 def _detail(
-    request: PageRequest, referral: Referral, submitted: Submitted | None = None
+    request: PageRequest,
+    referral: Referral,
+    submitted: Submitted | None = None,
+    *,
+    status: int = 200,
 ) -> HttpResponse:
     _record_access(request, "referral_detail", [referral])
     context = _detail_context(request, referral, timezone.now(), submitted)
-    return render(request, "referrals/referral_detail.html", context)
+    return render(request, "referrals/referral_detail.html", context, status=status)
 
 
 def _fragments(

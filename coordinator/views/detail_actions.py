@@ -1,6 +1,7 @@
 """The referral page's forms, each posted to its own URL: record an event,
 withdraw one, change the status, record an MDT decision, mark a clock not
-appropriate, record a score, change the category, acknowledge an escalation.
+appropriate, record a score, change the category, confirm or correct the
+suspicion time, link a duplicate, acknowledge an escalation.
 """
 
 from datetime import datetime
@@ -12,19 +13,23 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from rest_framework.serializers import Serializer
 
 from coordinator import forms, services
 from coordinator.inputs import (
     CategoryOverrideInput,
     EventInput,
+    LinkInput,
     MdtInput,
     NotAppropriateInput,
     StatusInput,
+    SuspectedAtInput,
 )
-from coordinator.views.common import PageRequest, _scoped_referral, page
-from coordinator.views.detail import LIVE_PANELS, _act, _detail, _fragments
+from coordinator.templatetags.referral_pages import when
+from coordinator.views.common import PageRequest, _scoped_referral, page, referral_path
+from coordinator.views.detail import LIVE_PANELS, Perform, _act, _detail, _fragments
 from coordinator.views.detail_context import Submitted, band_label
-from core.errors import Conflict, DomainError, NotFound, field_errors
+from core.errors import Conflict, DomainError, NotFound, field_errors, http_status
 from core.labels import label_of
 from notifications.services.escalations import escalation_acknowledge
 from pathways.api.scores import ScoreRecordInput
@@ -232,6 +237,90 @@ def referral_category(request: PageRequest, referral_id: UUID) -> HttpResponse:
         request,
         _scoped_referral(request, referral_id),
         Submitted(form="category", values=values, errors=errors),
+    )
+
+
+def _act_on_page(
+    request: PageRequest,
+    referral: Referral,
+    *,
+    form: str,
+    names: tuple[str, ...],
+    body: Serializer,
+    perform: Perform,
+) -> HttpResponse:
+    """A form whose success changes much of the page (the clocks' start, the
+    status and every form with it), so it is answered with the whole page,
+    without htmx. Validated by the API's parser for the action, written by the
+    same service. Success: a message and a redirect to the page
+    (POST-redirect-GET). Refused: the page again with each message beside its
+    input, answered with the refusal's status (400; 409 when the referral's
+    state refuses it), and nothing stored (the services write in one
+    transaction)."""
+    values = forms.form_values(request.POST, names)
+    status = 400
+    if body.is_valid():
+        try:
+            done = perform(referral, dict(body.validated_data), timezone.now())
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        except DomainError as exc:
+            errors = forms.form_errors(field_errors(exc, forms.NON_FIELD), names)
+            status = http_status(exc)
+        else:
+            messages.success(request, done)
+            return redirect(referral_path(referral))
+    else:
+        errors = forms.form_errors(body.errors, names)
+    submitted = Submitted(form=form, values=values, errors=errors)
+    return _detail(request, _scoped_referral(request, referral.pk), submitted, status=status)
+
+
+@page("referral_suspected_at")
+@require_POST
+def referral_suspected_at(request: PageRequest, referral_id: UUID) -> HttpResponse:
+    """Confirm or correct when MSCC or spinal metastases were first suspected,
+    with how it is known; the clocks that run from suspicion move with it."""
+    referral = _scoped_referral(request, referral_id)
+
+    def perform(referral: Referral, data: dict[str, Any], now: datetime) -> str:
+        referral = services.referral_suspected_at_correct(
+            referral=referral, user=request.user, now=now, **data
+        )
+        return f"Suspicion time recorded: {when(referral.suspected_at)}. The clocks follow it."
+
+    return _act_on_page(
+        request,
+        referral,
+        form="suspected_at",
+        names=forms.SUSPECTED_AT_FIELDS,
+        body=SuspectedAtInput(data=forms.form_data(request.POST, forms.SUSPECTED_AT_FIELDS)),
+        perform=perform,
+    )
+
+
+@page("referral_link")
+@require_POST
+def referral_link(request: PageRequest, referral_id: UUID) -> HttpResponse:
+    """The same episode referred twice: close this, the later referral, as a
+    duplicate of the earlier one; its clocks are cancelled."""
+    referral = _scoped_referral(request, referral_id)
+
+    def perform(referral: Referral, data: dict[str, Any], now: datetime) -> str:
+        later = services.referral_link_duplicate(
+            referral=referral, user=request.user, now=now, **data
+        )
+        earlier = later.duplicate_of
+        name = earlier.reference if earlier else "the earlier referral"
+        return f"Closed as a duplicate of {name}; its clocks are cancelled."
+
+    return _act_on_page(
+        request,
+        referral,
+        form="link",
+        names=forms.LINK_FIELDS,
+        body=LinkInput(data=forms.form_data(request.POST, forms.LINK_FIELDS)),
+        perform=perform,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from coordinator import forms, selectors
@@ -14,6 +15,7 @@ from coordinator.templatetags.referral_pages import (
     NOT_RECORDED,
     escalation_step,
     person,
+    when,
 )
 from coordinator.views.common import PageRequest
 from core.labels import label_of
@@ -57,6 +59,8 @@ FORM_TITLES = {
     "sins": "Record a SINS score",
     "tokuhashi": "Record a revised Tokuhashi score",
     "escalation": "Acknowledge an escalation",
+    "suspected_at": "Confirm or correct the suspicion time",
+    "link": "Link as a duplicate",
 }
 
 
@@ -109,13 +113,14 @@ def _in_words(text: str) -> str:
 
 
 def _clock_rows(
-    referral: Referral, now: datetime, submitted: Submitted | None, may_mark: bool
+    user: User, referral: Referral, now: datetime, submitted: Submitted | None, may_mark: bool
 ) -> list[dict[str, Any]]:
     rows = []
     for clock in referral.clocks.all():
         view = selectors.clock_view(clock, now)
+        stop_reason = selectors.stop_reason_shown_to(user, referral, clock.stop_reason)
         view.update(
-            stop_reason=_in_words(clock.stop_reason),
+            stop_reason=_in_words(stop_reason),
             not_appropriate_by=clock.not_appropriate_by if clock.not_appropriate else None,
             not_appropriate_at=clock.not_appropriate_at,
             taken=(clock.stopped_at - clock.started_at) if clock.stopped_at else None,
@@ -303,6 +308,55 @@ def _status_choices(referral: Referral) -> tuple[list[tuple[str, str]], dict[str
     return choices, needs
 
 
+def _local_input(value: datetime) -> str:
+    """A time as a datetime-local input's value: UK wall-clock time, to the minute."""
+    return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")
+
+
+def _suspected_at_hint(referral: Referral) -> str:
+    """What the service accepts as the suspicion time, with the times it is held to."""
+    hint = f"No later than the referral was received ({when(referral.received_at)})"
+    if referral.neuro_onset_at:
+        hint += (
+            f", and not before the onset of neurological symptoms ({when(referral.neuro_onset_at)})"
+        )
+    return hint + ". The MRI clock runs from it, and moves with it."
+
+
+def _duplicate_warning(
+    user: User, referral: Referral, closed: bool, submitted: Submitted | None
+) -> dict[str, Any] | None:
+    """Other open referrals for the same person in the service, for its
+    clinicians only (a referrer would learn that someone else referred the
+    person to a cancer service). Only a later referral is closed as the
+    duplicate of an earlier one (the service refuses the other way), so the
+    form offers the earlier ones and the page of a later one is linked to.
+    A refused link is shown here even if the duplicate has gone since."""
+    if user.role not in ACTION_ROLES["patient_identity_held"]:
+        return None
+    failed = submitted is not None and submitted.form == "link" and bool(submitted.errors)
+    if not failed and (closed or selectors.open_duplicate_reference(referral) is None):
+        return None
+    others = (
+        []
+        if closed
+        else list(selectors.open_duplicates(referral.patient_id, referral.service_id, referral.pk))
+    )
+    earlier = [o for o in others if o.received_at <= referral.received_at]
+    return {
+        "named": others[0] if others else None,
+        # By reference alone, which a select shows whole at 390 px; when each
+        # was received is said in the hint.
+        "link_choices": [(str(o.pk), o.reference) for o in earlier],
+        "link_hint": "The earlier open referral for this person: it carries on, with its "
+        "clocks. "
+        + "; ".join(f"{o.reference} was received {when(o.received_at)}" for o in earlier)
+        + ".",
+        "later": [o for o in others if o.received_at > referral.received_at],
+        "may_link": not closed and user.role in ACTION_ROLES["referral_link"],
+    }
+
+
 def _detail_context(
     request: PageRequest, referral: Referral, now: datetime, submitted: Submitted | None = None
 ) -> dict[str, Any]:
@@ -334,8 +388,27 @@ def _detail_context(
             "tokuhashi", submitted, forms.blank_values(forms.SCORE_FIELDS[ScoreKind.TOKUHASHI])
         ),
     }
+    duplicate_warning = _duplicate_warning(user, referral, closed, submitted)
+    state["link"] = _form_state(
+        "link",
+        submitted,
+        {
+            # The earliest, the one the warning names.
+            "duplicate_of": (
+                duplicate_warning["link_choices"][0][0]
+                if duplicate_warning and duplicate_warning["link_choices"]
+                else ""
+            ),
+            "reason": "",
+        },
+    )
+    state["suspected_at"] = _form_state(
+        "suspected_at",
+        submitted,
+        {"suspected_at": _local_input(referral.suspected_at), "reason": ""},
+    )
     clocks = _clock_rows(
-        referral, now, submitted, user.role in ACTION_ROLES["clock_not_appropriate"]
+        user, referral, now, submitted, user.role in ACTION_ROLES["clock_not_appropriate"]
     )
     # Escalations are the service's own business (which of its staff were
     # paged): shown to its clinicians, not to referrers.
@@ -371,6 +444,13 @@ def _detail_context(
         "status_choices": status_choices,
         "status_needs": status_needs,
         "reopen_to": reopen_to,
+        "status_reason": selectors.status_reason_shown_to(user, referral),
+        "duplicate_warning": duplicate_warning,
+        # The service refuses a new suspicion time once the referral is closed;
+        # a refusal (closed since the page was opened) is said in the form.
+        "may_correct_suspected_at": user.role in ACTION_ROLES["referral_suspected_at"]
+        and (not closed or (failed is not None and failed.form == "suspected_at")),
+        "suspected_at_hint": _suspected_at_hint(referral),
         "outside_ng234_population": rules.outside_ng234_population(triage_input_for(referral)),
         "mdt_choices": MdtDecisionKind.choices(),
         "sins_choices": forms.sins_choices(),
@@ -397,4 +477,8 @@ def _failed_anchor(submitted: Submitted) -> str:
         return "summary"
     if submitted.form == "escalation":
         return f"escalation-{submitted.row}"
+    if submitted.form == "suspected_at":
+        return "form-suspected-at"
+    if submitted.form == "link":
+        return "duplicate-warning"
     return f"form-{submitted.form}"

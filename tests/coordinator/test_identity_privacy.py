@@ -202,6 +202,40 @@ def test_the_referrers_pages_show_only_what_they_sent(case: dict[str, Any]) -> N
     assert "<dt>Sex</dt><dd>Male</dd>" in detail
 
 
+def test_the_referrers_page_has_no_duplicate_warning_and_no_coordinator_forms(
+    case: dict[str, Any],
+) -> None:
+    """B's referral repeats A's (in A's service, for the same alliance): the
+    referrer is never told, nor offered the coordinator's link or
+    suspicion-time forms."""
+    referral = case["referral"]
+    body = _page(case["referrer"], reverse("referral_detail", args=[referral.pk]))
+    assert 'id="duplicate-warning"' not in body
+    assert "duplicate" not in body.lower()
+    assert reverse("referral_link", args=[referral.pk]) not in body
+    assert reverse("referral_suspected_at", args=[referral.pk]) not in body
+    assert 'id="form-suspected-at"' not in body
+    others = Referral.objects.filter(patient=referral.patient).exclude(pk=referral.pk)
+    for other in others:
+        assert other.reference not in body
+        assert str(other.pk) not in body
+
+
+def test_the_coordinator_may_link_the_re_referral_from_its_page(
+    case: dict[str, Any], world: Any
+) -> None:
+    referral = case["referral"]
+    body = _page(case["coordinator"], reverse("referral_detail", args=[referral.pk]))
+    if case["coordinator"] == world.coordinator_other:
+        # Another alliance's service: nothing of A's referral to link to.
+        assert 'id="duplicate-warning"' not in body
+        return
+    first = Referral.objects.exclude(pk=referral.pk).get(patient=referral.patient)
+    assert 'id="duplicate-warning"' in body
+    assert reverse("referral_link", args=[referral.pk]) in body
+    assert f'<option value="{first.pk}" selected>{first.reference}' in body
+
+
 def test_the_coordinators_page_shows_the_held_record_the_check_and_what_was_sent(
     case: dict[str, Any],
 ) -> None:

@@ -97,3 +97,39 @@ def test_another_persons_or_services_referral_cannot_be_linked(world, api):
         .status_code
         == 403
     )
+
+
+def test_after_linking_the_referrer_is_not_told_of_the_other_referral(world, api):
+    """Linked from the page: the later referrer's page and answers say it is
+    closed, never which referral it duplicates (nor that there is one)."""
+    body, first = refer(api, world.referrer)
+    _, second = refer(api, world.referrer_same_alliance, patient=body["patient"],
+                      referring_organisation="GP-A2")  # fmt: skip
+    page = Client()
+    page.force_login(world.coordinator)
+    linked = page.post(
+        f"/referrals/{second['id']}/link/",
+        {"duplicate_of": first["id"], "reason": f"Same episode as {first['reference']}."},
+    )
+    assert linked.status_code == 302
+    assert Referral.objects.get(pk=second["id"]).status == "closed"
+
+    referrer = Client()
+    referrer.force_login(world.referrer_same_alliance)
+    answers = {
+        "page": referrer.get(f"/referrals/{second['id']}/").content.decode(),
+        "list page": referrer.get("/referrals/mine/").content.decode(),
+        "detail": api(world.referrer_same_alliance)
+        .get(f"/api/v1/referrals/{second['id']}/")
+        .content.decode(),
+        "list": api(world.referrer_same_alliance).get("/api/v1/referrals/").content.decode(),
+    }
+    for name, text in answers.items():
+        assert first["reference"] not in text, name
+        assert "duplicate" not in text.lower(), name
+    assert "Closed" in answers["page"]
+    # The service's clinicians still see what it duplicates.
+    assert first["reference"] in page.get(f"/referrals/{second['id']}/").content.decode()
+    detail = api(world.coordinator).get(f"/api/v1/referrals/{second['id']}/").json()
+    assert first["reference"] in detail["status_reason"]
+    assert detail["open_duplicate"] is None  # closed: nothing left to link
