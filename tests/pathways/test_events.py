@@ -44,6 +44,7 @@ def test_every_event_kind_is_recorded(coordinator, api, make_referral, kind):
         kind,
         at=timezone.now() - timedelta(minutes=5),
         details="Synthetic",
+        **({"ambulatory": True} if kind == EventKind.AMBULATORY_ASSESSED else {}),
     )
     assert response.status_code == 201, response.content
     event = ClinicalEvent.objects.get(referral=referral, kind=kind)
