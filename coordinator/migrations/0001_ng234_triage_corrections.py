@@ -79,6 +79,44 @@ def recompute_all(apps, schema_editor) -> int:  # noqa: ARG001 (migration signat
     return changed_total
 
 
+def versions_in_order(frozen_to):  # noqa: ANN001, ANN201 (live models)
+    """The versions a correction looks at: those open referrals are frozen
+    to, and each service's current published version; older ones first and
+    the current ones last, so that a current version's corrected copy is the
+    newest published, the one new referrals start on."""
+    from pathways.models import PathwayVersion
+    from referrals.models import Service
+
+    current = {}
+    for service in Service.objects.all():
+        version = (
+            PathwayVersion.objects.filter(service=service, published_at__isnull=False)
+            .order_by("-number")
+            .first()
+        )
+        if version is not None:
+            current[service.pk] = version
+    wanted = {v.pk: v for v in frozen_to}
+    wanted.update({v.pk: v for v in current.values()})
+    is_current = {v.pk for v in current.values()}
+    return sorted(wanted.values(), key=lambda v: (v.pk in is_current, v.number))
+
+
+def move_to_copy(referral, copies, definition_map) -> None:  # noqa: ANN001 (live models)
+    """Put the referral on the corrected copy of its version, if there is
+    one, its clock rows following (same rows, the copied definitions); the
+    caller saves the referral."""
+    old = referral.pathway_version
+    if old.pk not in copies:
+        return
+    for clock in referral.clocks.all():
+        if clock.definition_id in definition_map:
+            type(clock).objects.filter(pk=clock.pk).update(
+                definition_id=definition_map[clock.definition_id]
+            )
+    referral.pathway_version = copies[old.pk]
+
+
 def _needs_correction(version) -> bool:  # noqa: ANN001 (a live model)
     return any(
         d.kind == "acknowledgement" and MSCC in d.categories and ESA not in d.categories
@@ -93,7 +131,7 @@ def correct(apps, schema_editor) -> dict[str, int]:  # noqa: ARG001 (migration s
     from pathways.models import ClockDefinition, PathwayVersion
     from referrals import rules
     from referrals.codes import TERMINAL_STATUSES
-    from referrals.models import Referral, Service
+    from referrals.models import Referral
     from referrals.selectors import triage_input_for
 
     now = timezone.now()
@@ -149,33 +187,13 @@ def correct(apps, schema_editor) -> dict[str, int]:  # noqa: ARG001 (migration s
     # Copies of older versions first, then each service's current version
     # last, so that the corrected current version is the newest published:
     # the one new referrals start on.
-    current: dict[int, PathwayVersion] = {}
-    for service in Service.objects.all():
-        version = (
-            PathwayVersion.objects.filter(service=service, published_at__isnull=False)
-            .order_by("-number")
-            .first()
-        )
-        if version is not None:
-            current[service.pk] = version
-    wanted = {r.pathway_version.pk: r.pathway_version for r, _ in retriage}
-    wanted.update({v.pk: v for v in current.values()})
-    is_current = {v.pk for v in current.values()}
-    for version in sorted(wanted.values(), key=lambda v: (v.pk in is_current, v.number)):
+    for version in versions_in_order([r.pathway_version for r, _ in retriage]):
         if _needs_correction(version):
             copy_of(version)
 
     moved = 0
     for referral, category in retriage:
-        old = referral.pathway_version
-        if old.pk in copies:
-            new = copies[old.pk]
-            for clock in referral.clocks.all():
-                if clock.definition_id in definition_map:
-                    type(clock).objects.filter(pk=clock.pk).update(
-                        definition_id=definition_map[clock.definition_id]
-                    )
-            referral.pathway_version = new
+        move_to_copy(referral, copies, definition_map)
         # Recorded as an override, the input the category is derived from.
         referral.overridden_category = category
         referral.category_override_reason = REASON

@@ -74,7 +74,7 @@ def after_triage(apps, schema_editor) -> dict[str, int]:  # noqa: ARG001 (migrat
     from pathways.defaults import NG234_DEFAULT_CLOCKS
     from pathways.models import ClockDefinition, PathwayVersion
     from referrals.codes import TERMINAL_STATUSES
-    from referrals.models import Referral, Service
+    from referrals.models import Referral
 
     now = timezone.now()
     copies: dict[int, PathwayVersion] = {}
@@ -164,34 +164,16 @@ def after_triage(apps, schema_editor) -> dict[str, int]:  # noqa: ARG001 (migrat
         .select_related("pathway_version", "patient")
         .order_by("received_at")
     )
-    current: dict[int, PathwayVersion] = {}
-    for service in Service.objects.all():
-        version = (
-            PathwayVersion.objects.filter(service=service, published_at__isnull=False)
-            .order_by("-number")
-            .first()
-        )
-        if version is not None:
-            current[service.pk] = version
-    wanted = {r.pathway_version.pk: r.pathway_version for r in open_referrals}
-    wanted.update({v.pk: v for v in current.values()})
-    is_current = {v.pk for v in current.values()}
     # Older versions first, each service's current version last, so that its
     # corrected copy is the newest published: the one new referrals start on.
-    for version in sorted(wanted.values(), key=lambda v: (v.pk in is_current, v.number)):
+    for version in _0001.versions_in_order([r.pathway_version for r in open_referrals]):
         if _needs_correction(version):
             copy_of(version)
 
     followed = 0
     for referral in open_referrals:
-        old = referral.pathway_version
-        if old.pk in copies:
-            for clock in referral.clocks.all():
-                if clock.definition_id in definition_map:
-                    type(clock).objects.filter(pk=clock.pk).update(
-                        definition_id=definition_map[clock.definition_id]
-                    )
-            referral.pathway_version = copies[old.pk]
+        if referral.pathway_version.pk in copies:
+            _0001.move_to_copy(referral, copies, definition_map)
             referral.save(update_fields=["pathway_version"])
         referral_clocks_follow(referral=referral, user=None, now=now)
         followed += 1
