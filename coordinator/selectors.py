@@ -21,7 +21,8 @@ from django.db.models import (
 
 from pathways import clock_rules
 from pathways.advice import Progress, advice_for
-from pathways.codes import ClockStatus
+from pathways.codes import ClockStatus, EventKind, MdtDecisionKind
+from pathways.exclusions import spinal_metastases_excluded
 from pathways.models import Clock
 from pathways.selectors import active_event_kinds
 from referrals import rules
@@ -163,12 +164,46 @@ def queue_for(*, user: User) -> QuerySet[Referral]:
 
 
 def referral_progress(referral: Referral) -> Progress:
-    """What has happened to the patient, for the advice (events prefetched)."""
+    """What has happened to the patient, for the advice (events and MDT
+    decisions prefetched): the events that stand, judged by ``occurred_at``,
+    and the latest MDT decision."""
     events = list(referral.events.all())
-    decisions = list(referral.mdt_decisions.all())
+    kinds = active_event_kinds(events)
+    withdrawn = {e.corrects_id for e in events if e.kind == EventKind.ENTERED_IN_ERROR}
+    standing = [e for e in events if e.kind in kinds and e.pk not in withdrawn]
+
+    def latest(*of: EventKind) -> datetime | None:
+        return max((e.occurred_at for e in standing if e.kind in of), default=None)
+
+    def any_of(kinds: tuple[EventKind, ...], *, at_or_before: datetime) -> bool:
+        return any(e.kind in kinds and e.occurred_at <= at_or_before for e in standing)
+
+    decisions = list(referral.mdt_decisions.all())  # by decided_at, then recorded_at
+    last = decisions[-1] if decisions else None
+    # Supportive care stands unless a decision to treat, recorded since, stands.
+    treatment_decided = latest(EventKind.RT_DECISION, EventKind.SURGERY_DECISION)
+    supportive_care_only = (
+        last is not None
+        and last.decision == MdtDecisionKind.SUPPORTIVE_CARE
+        and (treatment_decided is None or treatment_decided <= last.decided_at)
+    )
+    # Surgery decided or done at or before the radiotherapy decision (an MDT
+    # decision of both records the two at once): not 1.10.4's radiotherapy.
+    rt_decided = latest(EventKind.RT_DECISION)
+    surgery_first = rt_decided is not None and any_of(
+        (EventKind.SURGERY_DECISION, EventKind.SURGERY_PERFORMED), at_or_before=rt_decided
+    )
+    operated = latest(EventKind.SURGERY_PERFORMED)
+    delivered = latest(EventKind.RT_DELIVERED)
     return Progress(
-        events=active_event_kinds(events),
-        high_risk_of_side_effects=bool(decisions) and decisions[-1].high_risk_of_side_effects,
+        events=kinds,
+        high_risk_of_side_effects=last is not None and last.high_risk_of_side_effects,
+        spinal_metastases_excluded=spinal_metastases_excluded(standing),
+        supportive_care_only=supportive_care_only,
+        surgery_before_radiotherapy_decision=surgery_first,
+        radiotherapy_since_surgery=operated is not None
+        and delivered is not None
+        and delivered >= operated,
     )
 
 

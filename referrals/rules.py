@@ -93,6 +93,31 @@ def haematological(data: TriageInput) -> Haematological:
     return data.haematological
 
 
+def mechanical_pain(data: TriageInput) -> bool:
+    """Mechanical pain (box 1: aggravated by standing, sitting or moving):
+    ticked, or moderate or severe pain on movement (``has_pain``)."""
+    return (
+        PainFeature.MECHANICAL in data.pain_features
+        or data.movement_pain in _MOVEMENT_PAIN_MODERATE_OR_WORSE
+    )
+
+
+def in_pain(data: TriageInput) -> bool:
+    """Any pain recorded: a box 1 pain characteristic, back pain of any kind,
+    or radicular pain."""
+    return has_pain(data) or data.back_pain or NeuroFeature.RADICULAR in data.neuro_features
+
+
+def primary_not_identified(data: TriageInput) -> bool:
+    """The primary cancer has not been identified (NG234 1.11.2): the form
+    says so, or no cancer is diagnosed (imaging can find metastases or cord
+    compression before any diagnosis), whatever primary the form names."""
+    return (
+        data.primary_tumour == PrimaryTumour.UNKNOWN_PRIMARY
+        or data.cancer_status != CancerStatus.CURRENT_OR_PAST
+    )
+
+
 def whole_spine_mri_shows(data: TriageInput, *findings: ImagingFindings) -> bool:
     """Imaging at referral shows one of ``findings`` on a whole-spine MRI, the
     scan NG234 1.5.2 and 1.5.3 ask for (1.5.5). Other imaging, or imaging of
@@ -148,6 +173,7 @@ _ADULT_DOSES = frozenset(
         "haematological_dexamethasone",
         "dexamethasone_continue",
         "radiotherapy_8gy_single_fraction",
+        "radiotherapy_spinal_metastases_without_mscc",
     }
 )
 
@@ -213,16 +239,11 @@ def _mscc_prompts(data: TriageInput) -> list[Prompt]:
         prompts += [IMMOBILISE_NOW, STABILITY_ADVICE_24H]
     elif data.movement_pain in _MOVEMENT_PAIN_MODERATE_OR_WORSE:
         prompts += [CONSIDER_IMMOBILISATION, STABILITY_ADVICE_24H]
-    # 1.8.1 covers everyone with neurological symptoms or signs of MSCC,
-    # haematological or not. Cord compression seen on imaging without any
-    # neurological feature falls under 1.8.3-1.8.7 instead, as the guideline
-    # words them.
-    if data.neuro_features:
-        prompts += [DEXAMETHASONE_16MG, STEROID_MONITORING]
-    else:
-        prompts += _steroid_prompts_without_neuro(data)
+    prompts += _steroid_prompts(data, Category.SUSPECTED_MSCC)
+    prompts += _pain_relief(data)
     if not compression_on_mri:
         prompts += [MRI_SEQUENCES, CT_IF_MRI_CONTRAINDICATED, NO_PLAIN_XRAY]
+    prompts += _pain_management(data)
     prompts += _tumour_prompts(data)
     return prompts
 
@@ -235,27 +256,75 @@ def _spinal_metastases_prompts(data: TriageInput) -> list[Prompt]:
         prompts += [MRI_1_WEEK, MRI_SEQUENCES, CT_IF_MRI_CONTRAINDICATED, NO_PLAIN_XRAY]
     if data.movement_pain in _MOVEMENT_PAIN_MODERATE_OR_WORSE:
         prompts.append(CONSIDER_IMMOBILISATION)
-    prompts += _steroid_prompts_without_neuro(data)
+    prompts += _steroid_prompts(data, Category.SUSPECTED_SPINAL_METASTASES)
+    prompts += _pain_relief(data)
+    prompts += _pain_management(data)
+    if data.known_spinal_metastases or data.imaging_findings == ImagingFindings.SPINAL_METASTASES:
+        # Spinal metastases already diagnosed, MSCC not suspected: the
+        # treatment options for spinal metastases without MSCC apply now.
+        prompts += spinal_metastases_treatment(data)
     prompts += _tumour_prompts(data)
     prompts.append(KNOW_WHO_TO_CONTACT)
     return prompts
 
 
-def _steroid_prompts_without_neuro(data: TriageInput) -> list[Prompt]:
-    """Corticosteroid advice when there are no neurological symptoms or signs."""
+def _steroid_prompts(data: TriageInput, category: Category) -> list[Prompt]:
+    """Whether to start corticosteroids (NG234 1.8.1, 1.8.3, 1.8.5-1.8.8).
+
+    1.8.1 is for neurological symptoms or signs of MSCC (so only while MSCC is
+    suspected), haematological or not; 1.8.5, confirmed haematological
+    malignancy, applies with or without them; 1.8.3, 1.8.6 and 1.8.7 only
+    without them. Cord compression seen on imaging without any neurological
+    feature therefore falls under 1.8.3-1.8.7, as the guideline words them."""
+    neuro = bool(data.neuro_features)
+    prompts = []
+    if neuro and category == Category.SUSPECTED_MSCC:
+        prompts.append(DEXAMETHASONE_16MG)  # 1.8.1
     if haematological(data) == Haematological.CONFIRMED:
-        return [HAEMATOLOGICAL_DEXAMETHASONE, STEROID_MONITORING]  # 1.8.5
+        prompts.append(HAEMATOLOGICAL_DEXAMETHASONE)  # 1.8.5
+    elif not neuro:
+        prompts.append(_steroid_prompt_without_neuro(data))
+    if any(p in _STEROIDS_OFFERED for p in prompts):
+        prompts.append(STEROID_MONITORING)  # 1.8.8
+    return prompts
+
+
+def _steroid_prompt_without_neuro(data: TriageInput) -> Prompt:
+    """No neurological symptoms or signs, no confirmed haematological malignancy."""
     if haematological(data) == Haematological.SUSPECTED:
         # Radiologically suspected lymphoma or myeloma: steroids can spoil the
         # diagnostic biopsy, so haematology advice comes first.
-        return [HAEMATOLOGY_ADVICE_FIRST]  # 1.8.6
+        return HAEMATOLOGY_ADVICE_FIRST  # 1.8.6
     severe_pain = (
         PainFeature.SEVERE_UNREMITTING in data.pain_features
         or data.movement_pain == MovementPain.SEVERE
     )
     if severe_pain:
-        return [CONSIDER_STEROIDS_SEVERE_PAIN, STEROID_MONITORING]  # 1.8.3
-    return [NO_ROUTINE_STEROIDS]  # 1.8.7
+        return CONSIDER_STEROIDS_SEVERE_PAIN  # 1.8.3
+    return NO_ROUTINE_STEROIDS  # 1.8.7
+
+
+def spinal_metastases_treatment(data: TriageInput) -> list[Prompt]:
+    """Treatment options for spinal metastases without MSCC, by the pain:
+    mechanical pain or signs of instability, 1.11.6; other spinal pain, 1.10.2
+    (never 1.10.4's 24 hours, which is for MSCC)."""
+    if mechanical_pain(data) or data.instability_signs:
+        return [INTERVENTIONS_WITHOUT_MSCC]
+    if in_pain(data):
+        return [RADIOTHERAPY_WITHOUT_MSCC]
+    return []
+
+
+def _pain_relief(data: TriageInput) -> list[Prompt]:
+    return [PAIN_RELIEF] if in_pain(data) else []  # 1.7.1
+
+
+def _pain_management(data: TriageInput) -> list[Prompt]:
+    """The individualised pain plan (1.7.2-1.7.5), for pain related to
+    suspected or confirmed spinal metastases or MSCC."""
+    if not in_pain(data):
+        return []
+    return [PAIN_ASSESSMENT, PAIN_PLAN, PAIN_PLAN_REVIEW, SPECIALIST_PAIN_REFERRAL]
 
 
 def _oncology_prompts(data: TriageInput) -> list[Prompt]:
@@ -269,7 +338,9 @@ def _no_action_prompts(data: TriageInput) -> list[Prompt]:
     if metastases:
         prompts = [NO_SCREENING_MRI]  # 1.5.6: no symptoms or signs of compression
         if data.cancer_status != CancerStatus.CURRENT_OR_PAST:
-            prompts += [SUSPECTED_CANCER_REFERRAL, BIOPSY_UNKNOWN_PRIMARY]
+            prompts.append(SUSPECTED_CANCER_REFERRAL)
+        if primary_not_identified(data):
+            prompts.append(BIOPSY_UNKNOWN_PRIMARY)
         return [*prompts, KNOW_WHO_TO_CONTACT]
     if data.cancer_status == CancerStatus.NONE and (has_pain(data) or data.neuro_features):
         return [NON_CANCER_BACK_PAIN]  # pain only, or radicular pain alone
@@ -277,12 +348,38 @@ def _no_action_prompts(data: TriageInput) -> list[Prompt]:
 
 
 def _tumour_prompts(data: TriageInput) -> list[Prompt]:
+    """Bone-targeted treatment by the primary (1.7.12-1.7.15), and a biopsy
+    where the primary has not been identified (1.11.2)."""
+    primary = data.primary_tumour
     prompts = []
-    if data.primary_tumour in (PrimaryTumour.MYELOMA, PrimaryTumour.BREAST):
-        prompts.append(BISPHOSPHONATES)
-    if data.primary_tumour == PrimaryTumour.UNKNOWN_PRIMARY:
-        prompts.append(BIOPSY_UNKNOWN_PRIMARY)
+    if primary in (PrimaryTumour.MYELOMA, PrimaryTumour.BREAST):
+        prompts.append(BISPHOSPHONATES)  # 1.7.12
+    elif primary == PrimaryTumour.PROSTATE:
+        prompts.append(BISPHOSPHONATES_PROSTATE)  # 1.7.13
+    elif primary in _OTHER_TUMOUR_TYPES:
+        prompts.append(NO_BISPHOSPHONATES)  # 1.7.14
+    if primary in _DENOSUMAB_PRIMARIES:
+        prompts.append(DENOSUMAB)  # 1.7.15
+    if primary_not_identified(data):
+        prompts.append(BIOPSY_UNKNOWN_PRIMARY)  # 1.11.2
     return prompts
+
+
+# Vertebral involvement from tumour types other than myeloma, breast or
+# prostate cancer (1.7.14); breast cancer and solid tumours other than
+# prostate (1.7.15). A primary not identified is neither.
+_OTHER_TUMOUR_TYPES = frozenset(
+    {
+        PrimaryTumour.LUNG,
+        PrimaryTumour.RENAL,
+        PrimaryTumour.OTHER_SOLID,
+        PrimaryTumour.LYMPHOMA,
+        PrimaryTumour.OTHER_HAEMATOLOGICAL,
+    }
+)
+_DENOSUMAB_PRIMARIES = frozenset(
+    {PrimaryTumour.BREAST, PrimaryTumour.LUNG, PrimaryTumour.RENAL, PrimaryTumour.OTHER_SOLID}
+)
 
 
 # --- The prompts, worded as NG234 words them: advice, never orders. -----------
@@ -325,7 +422,7 @@ CT_IF_MRI_CONTRAINDICATED = Prompt(
 NO_PLAIN_XRAY = Prompt(
     "no_plain_xray",
     "1.5.9",
-    "Do not use plain X-ray of the spine to diagnose or rule out spinal metastases or MSCC.",
+    "Do not perform plain X-ray of the spine to diagnose or rule out spinal metastases or MSCC.",
 )
 IMMOBILISE_NOW = Prompt(
     "immobilise_now",
@@ -341,8 +438,9 @@ CONSIDER_IMMOBILISATION = Prompt(
 STABILITY_ADVICE_24H = Prompt(
     "stability_advice_24_hours",
     "1.4.4",
-    "If immobilised, seek expert advice on spinal stability within 24 hours to keep "
-    "immobilisation as short as possible.",
+    "If immobilised: seek early advice (within 24 hours) from an expert clinician (for example, "
+    "a specialist physiotherapist, oncologist or spinal surgeon) and start assessment of spinal "
+    "stability, to minimise the duration of immobilisation if appropriate.",
 )
 DEXAMETHASONE_16MG = Prompt(
     "dexamethasone_16mg",
@@ -360,14 +458,17 @@ STEROID_MONITORING = Prompt(
 HAEMATOLOGY_ADVICE_FIRST = Prompt(
     "haematology_advice_before_steroids",
     "1.8.6",
-    "Radiologically suspected lymphoma or myeloma: seek specialist haematology advice before "
-    "starting corticosteroids.",
+    "Radiologically suspected lymphoma or myeloma with spinal metastases, without neurological "
+    "symptoms or signs: seek specialist haematological advice before starting corticosteroid "
+    "treatment.",
 )
 HAEMATOLOGICAL_DEXAMETHASONE = Prompt(
     "haematological_dexamethasone",
     "1.8.5",
-    "Confirmed haematological malignancy: offer 16 mg oral dexamethasone as soon as possible; "
-    "further corticosteroids in discussion with the haematology MDT.",
+    "Confirmed haematological malignancy with spinal metastases (with or without neurological "
+    "symptoms or signs): offer 16 mg oral dexamethasone (or equivalent parenteral dose) as soon "
+    "as possible; after the initial dose, offer further corticosteroid treatment in discussion "
+    "with the haematology multidisciplinary team.",
 )
 CONSIDER_STEROIDS_SEVERE_PAIN = Prompt(
     "consider_steroids_severe_pain",
@@ -431,7 +532,7 @@ UNDER_18 = Prompt(
 )
 NO_ADULT_DOSE = Prompt(
     "no_adult_dose",
-    "1.8.1",
+    "NG234 scope (adults)",
     "Corticosteroid and radiotherapy doses for a child or young person: as the paediatric or "
     "TYA oncology team advises (NG234's doses, such as 16 mg dexamethasone, are for adults).",
 )
@@ -462,8 +563,9 @@ NO_SCREENING_MRI = Prompt(
 THINK_ABOUT_MSCC = Prompt(
     "think_about_mscc",
     "1.3.1",
-    "No box 1 factors recorded: no MSCC pathway action. Think about spinal metastases or MSCC "
-    "again if any box 1 factor develops.",
+    "No box 1 pain characteristics and no symptoms or signs of cord compression recorded: no "
+    "MSCC pathway action. Think about the possibility of spinal metastases or MSCC if any box 1 "
+    "factor develops.",
 )
 BISPHOSPHONATES = Prompt(
     "bisphosphonates",
@@ -477,4 +579,80 @@ BIOPSY_UNKNOWN_PRIMARY = Prompt(
     "Primary cancer not identified: carry out a radiologically guided biopsy if identifying "
     "the primary cancer may affect treatment decisions and there is no need for immediate "
     "treatment.",
+)
+PAIN_RELIEF = Prompt(
+    "pain_relief",
+    "1.7.1",
+    "Ensure adequate pain relief is provided promptly, including while the person is waiting "
+    "for investigations or treatment.",
+)
+PAIN_ASSESSMENT = Prompt(
+    "pain_assessment",
+    "1.7.2",
+    "Carry out an individualised pain assessment: the severity, location and characteristics "
+    "of the pain; its underlying cause and whether this has deteriorated; and its impact on "
+    "lifestyle, daily activities (including sleep) and participation in work, education, "
+    "training or recreation.",
+)
+PAIN_PLAN = Prompt(
+    "pain_management_plan",
+    "1.7.3",
+    "Discuss and agree a pain management plan with the person, based on their individualised "
+    "pain assessment and taking into account any previous strategies tried, and their "
+    "concerns and expectations.",
+)
+PAIN_PLAN_REVIEW = Prompt(
+    "pain_plan_review",
+    "1.7.4",
+    "After starting or changing a pain management plan, carry out a clinical review to assess "
+    "the effectiveness of the chosen treatment.",
+)
+SPECIALIST_PAIN_REFERRAL = Prompt(
+    "specialist_pain_referral",
+    "1.7.5",
+    "If pain is difficult to manage at any stage (including at initial presentation), and it "
+    "is severe or significantly limits lifestyle, daily activities (including sleep) or "
+    "participation in work, education, training or recreation: consider referral to a "
+    "specialist pain service (or, if appropriate, a palliative care service).",
+)
+BISPHOSPHONATES_PROSTATE = Prompt(
+    "bisphosphonates_prostate",
+    "1.7.13",
+    "Spinal metastases from prostate cancer: offer bisphosphonates to reduce pain only if "
+    "conventional analgesia fails to control pain.",
+)
+NO_BISPHOSPHONATES = Prompt(
+    "no_bisphosphonates",
+    "1.7.14",
+    "Vertebral involvement from a tumour type other than myeloma, breast cancer or prostate "
+    "cancer: do not use bisphosphonates to treat spinal pain. Do not use them with the "
+    "intention of preventing MSCC, except as part of a randomised controlled trial.",
+)
+DENOSUMAB = Prompt(
+    "denosumab",
+    "1.7.15",
+    "Bone metastases from breast cancer or from a solid tumour other than prostate: follow the "
+    "NICE technology appraisal guidance on denosumab for the prevention of skeletal-related "
+    "events in adults with bone metastases from solid tumours.",
+)
+RADIOTHERAPY_WITHOUT_MSCC = Prompt(
+    "radiotherapy_spinal_metastases_without_mscc",
+    "1.10.2",
+    "Spinal metastases without MSCC, with non-mechanical spinal pain: offer 8 Gy single "
+    "fraction radiotherapy, even if the person is paralysed, or consider stereotactic ablative "
+    "body radiotherapy for a good overall prognosis or for oligometastases (up to 3 discrete "
+    "metastases anywhere in the body) with spinal involvement.",
+)
+INTERVENTIONS_WITHOUT_MSCC = Prompt(
+    "interventions_spinal_metastases_without_mscc",
+    "1.11.6",
+    "Spinal metastases without MSCC, with suspected or confirmed spinal instability or pain not "
+    "controlled by analgesia: consider, alone or in combination, vertebroplasty or "
+    "kyphoplasty, radiofrequency ablation, surgical stabilisation of the spine, or spinal "
+    "surgery to prevent MSCC.",
+)
+
+# Advice that corticosteroids be given (1.8.1, 1.8.3, 1.8.5): monitoring (1.8.8) goes with it.
+_STEROIDS_OFFERED = frozenset(
+    {DEXAMETHASONE_16MG, HAEMATOLOGICAL_DEXAMETHASONE, CONSIDER_STEROIDS_SEVERE_PAIN}
 )
