@@ -32,6 +32,7 @@ class Scenario:
     events: tuple[tuple[str, float], ...] = ()  # (kind, hours ago), recorded in order
     met: frozenset[str] = frozenset()  # clock kinds that must read met
     category_after: str = ""  # the category once the events are recorded, if it moved
+    mdt: str = ""  # an MDT decision recorded an hour ago, after the events
     id: str = field(default="")
 
 
@@ -149,6 +150,13 @@ SCENARIOS = [
              {**SSM_CLOCKS, "radiotherapy": None}, frozenset({"1.10.2"}),
              frozenset({"1.10.4", "1.11.6"}), events=(("rt_decision", 1),),
              id="radiotherapy-without-mscc"),
+    Scenario("1.8.4: supportive care only, dexamethasone given: reduce it gradually", {},
+             "suspected_mscc", {"acknowledgement": 0.5, "mri": 24}, frozenset({"1.8.4", "1.8.8"}),
+             frozenset({"1.8.2"}), events=(("dexamethasone_given", 2),),
+             mdt="supportive_care", met=frozenset({"dexamethasone"}), id="supportive-care"),
+    Scenario("1.7.1, 1.7.2: pain relief and an individualised pain assessment", PAIN_ONLY,
+             "suspected_spinal_metastases", SSM_CLOCKS, frozenset({"1.7.1", "1.7.2", "1.7.3"}),
+             id="pain-management"),
     Scenario("1.11.6: spinal metastases without MSCC, mechanical pain", MECHANICAL,
              "suspected_spinal_metastases", {**SSM_CLOCKS, "radiotherapy": None},
              frozenset({"1.11.6"}), frozenset({"1.10.4", "1.10.2"}),
@@ -174,6 +182,15 @@ def test_ng234_conformance(world, api, scenario: Scenario):
             format="json",
         )
         assert recorded.status_code == 201, recorded.content
+    if scenario.mdt:
+        decided = coordinator.post(
+            f"/api/v1/referrals/{referral['id']}/mdt/",
+            {"decided_at": (now - timedelta(hours=1)).isoformat(), "decision": scenario.mdt,
+             "participants": "Oncologist, spinal surgeon", "reasons": "Synthetic",
+             "care_plan": "Synthetic"},
+            format="json",
+        )  # fmt: skip
+        assert decided.status_code == 201, decided.content
     detail = coordinator.get(f"/api/v1/referrals/{referral['id']}/").json()
     after = scenario.category_after or scenario.category
     assert detail["category"] == after, scenario.recommendations
