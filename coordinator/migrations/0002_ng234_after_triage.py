@@ -34,7 +34,7 @@ rules would rewrite their history. Like 0001 this runs the live services, so
 it is correct only against this release's schema (it depends on the last
 migration of every app); a later release that changes these models must make
 it a no-op. On a new database there are no services and it does nothing.
-Named in the hazard log (H22).
+Named in the hazard log (H24).
 """
 
 import importlib
