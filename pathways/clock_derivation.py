@@ -148,39 +148,55 @@ _RULED_OUT_REASON = (
 _CONFIRMED_REASON = "MSCC confirmed: an oncological emergency (NG234 1.3.2)."
 
 
+@dataclass(frozen=True)
+class _Change:
+    """A change of category at a time: by a coordinator's override, or by an
+    event (MSCC confirmed or ruled out), which the override precedes at the
+    same instant."""
+
+    at: datetime
+    by_event: bool
+    category: str
+    end_reason: str  # what a clock the change ends says
+    reason: str  # why the referral has the category from now
+    after_exclusion: bool = False
+
+
 def _timeline(inputs: Inputs, events: list[Event]) -> list[_Period]:
     """The referral's categories over time, each change at the time it
     happened: triage's; a coordinator's override; ``mscc_confirmed`` (an
     emergency again); ``mscc_ruled_out`` on suspected MSCC (suspected spinal
     metastases: MSCC excluded is not spinal metastases excluded). Between a
     confirmation and an exclusion the later ``occurred_at`` wins."""
-    changes: list[tuple[datetime, int, str, str, str, bool]] = []
-    for o in inputs.overrides:
-        changes.append((o.at, 0, o.category, o.reason, o.reason, False))
+    changes = [_Change(o.at, False, o.category, o.reason, o.reason) for o in inputs.overrides]
     for e in events:
         if e.kind == EventKind.MSCC_CONFIRMED:
-            reason = f"No longer applies: {EventKind.MSCC_CONFIRMED.in_sentence}."
             changes.append(
-                (e.occurred_at, 1, Category.SUSPECTED_MSCC, reason, _CONFIRMED_REASON, False)
-            )
+                _Change(e.occurred_at, True, Category.SUSPECTED_MSCC,
+                        f"No longer applies: {EventKind.MSCC_CONFIRMED.in_sentence}.",
+                        _CONFIRMED_REASON)
+            )  # fmt: skip
         elif e.kind == EventKind.MSCC_RULED_OUT:
-            reason = f"No longer applies: {EventKind.MSCC_RULED_OUT.in_sentence}."
             changes.append(
-                (e.occurred_at, 1, Category.SUSPECTED_SPINAL_METASTASES, reason,
-                 _RULED_OUT_REASON, True)
+                _Change(e.occurred_at, True, Category.SUSPECTED_SPINAL_METASTASES,
+                        f"No longer applies: {EventKind.MSCC_RULED_OUT.in_sentence}.",
+                        _RULED_OUT_REASON, after_exclusion=True)
             )  # fmt: skip
     periods: list[_Period] = []
     current = _Period(None, None, inputs.triage_category)
-    for at, order, category, end_reason, reason, after_exclusion in sorted(
-        changes, key=lambda c: (c[0], c[1])
-    ):
-        if order == 1 and after_exclusion and current.category != Category.SUSPECTED_MSCC:
-            continue  # MSCC ruled out changes only a suspected-MSCC referral.
-        if order == 1 and category == current.category:
-            continue  # Already so: nothing changes.
-        periods.append(_Period(current.start, at, current.category, end_reason,
+    for change in sorted(changes, key=lambda c: (c.at, c.by_event)):
+        if change.by_event and (
+            # MSCC ruled out changes only a suspected-MSCC referral; an event
+            # that leaves the category as it is changes nothing.
+            (change.after_exclusion and current.category != Category.SUSPECTED_MSCC)
+            or change.category == current.category
+        ):
+            continue
+        periods.append(_Period(current.start, change.at, current.category, change.end_reason,
                                current.reason, current.after_exclusion))  # fmt: skip
-        current = _Period(at, None, category, "", reason, after_exclusion)
+        current = _Period(
+            change.at, None, change.category, "", change.reason, change.after_exclusion
+        )
     periods.append(current)
     return periods
 
