@@ -82,7 +82,7 @@ def open_duplicate_reference(referral: Referral) -> str | None:
 # A duplicate's closure names the referral it duplicates: its reason says
 # which, and the clocks it cancelled repeat the reason. To the referrer that
 # would say someone else referred the person to a cancer service (issue 8,
-# hazard H16), so they read that it is closed, and whom to ask why.
+# hazard H18), so they read that it is closed, and whom to ask why.
 DUPLICATE_CLOSED_FOR_REFERRER = "Ask the MSCC coordinator for the reason."
 
 

@@ -40,7 +40,7 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
     "notifications_inbox": CLINICAL | ADMINS,
     # Not an endpoint: who sees what the service holds for a referral's NHS
     # number and any identity mismatch. Everyone else sees the patient details
-    # exactly as their referral sent them (issue 8, hazard H16).
+    # exactly as their referral sent them (issue 8, hazard H18).
     "patient_identity_held": CLINICAL,
 }
 

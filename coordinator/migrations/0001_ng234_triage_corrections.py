@@ -167,6 +167,7 @@ def correct(apps, schema_editor) -> dict[str, int]:  # noqa: ARG001 (migration s
                 reference=definition.reference,
                 ng234_target=definition.ng234_target,
                 justification=definition.justification,
+                applies_when=definition.applies_when,
             )
             definition_map[definition.pk] = copied.pk
         copies[old.pk] = new

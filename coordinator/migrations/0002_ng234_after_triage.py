@@ -22,7 +22,9 @@ This migration:
    suitable for surgery, and gains a measured postoperative clock; one
    covering suspected spinal metastases becomes measured for them; measured
    dexamethasone and surgery clocks are added where the version has none. A
-   customised version keeps every other definition and local target;
+   customised version keeps every other definition and local target (a
+   draft open at the time can no longer be published: a newer version is;
+   core/versioned.py);
 3. moves every open referral to the corrected copy of its version (its clock
    rows follow, keeping their identity), then derives its category and
    clocks again from what stands on its record, with the reason recorded. A
@@ -99,8 +101,14 @@ def after_triage(apps, schema_editor) -> dict[str, int]:  # noqa: ARG001 (migrat
             note=f"{NOTE} (from v{old.number})",
             published_at=now,
         )
+        correct_into(list(old.clock_definitions.order_by("id")), new)
+        copies[old.pk] = new
+        return new
+
+    def correct_into(rows: list[ClockDefinition], new: PathwayVersion) -> None:
+        """Create in ``new`` the corrected definitions of ``rows``."""
         kinds = set()
-        for d in old.clock_definitions.order_by("id"):
+        for d in rows:
             kinds.add(d.kind)
             same = {
                 "kind": d.kind,
@@ -156,8 +164,6 @@ def after_triage(apps, schema_editor) -> dict[str, int]:  # noqa: ARG001 (migrat
                         reference=d.reference, ng234_target=d.ng234_target,
                         applies_when=d.applies_when,
                     )  # fmt: skip
-        copies[old.pk] = new
-        return new
 
     open_referrals = list(
         Referral.objects.exclude(status__in=list(TERMINAL_STATUSES))

@@ -5,7 +5,7 @@ date of birth the referral sent matched the record held for its NHS number, so
 the referrer is shown the held details as theirs. The held record is never
 overwritten (intake keeps it; the admin is read-only), so it is still the
 record the referral was matched to. Sex and postcode were not compared at
-intake; the held ones are taken as sent (an accepted approximation, hazard H16).
+intake; the held ones are taken as sent (an accepted approximation, hazard H18).
 
 A referral with a flagged mismatch is left blank: what it sent was not kept,
 and the held details are not the referrer's to see ("not recorded").

@@ -124,7 +124,7 @@ def _as_before(version, radiotherapy_target=timedelta(hours=24)):
     definitions.filter(kind__in=["dexamethasone", "surgery"]).delete()
     definitions.filter(kind="radiotherapy", target__isnull=True).delete()
     definitions.filter(kind="radiotherapy").update(
-        categories=[MSCC, SSM],
+        categories=[MSCC, SSM, "oncology_assessment"],  # a local addition, kept
         applies_when="always",
         target=radiotherapy_target,
         justification="Local: radiotherapy unit on another site.",
@@ -166,7 +166,10 @@ def test_the_migration_corrects_radiotherapy_and_adds_the_measured_clocks(world,
         ((MSCC,), "without_surgery"): timedelta(hours=30),  # the local target kept
         ((MSCC,), "after_surgery"): None,
         ((SSM,), "always"): None,
+        (("oncology_assessment",), "always"): timedelta(hours=30),  # the local rest kept
     }
+    local = version.clock_definitions.get(kind="radiotherapy", applies_when="without_surgery")
+    assert local.justification == "Local: radiotherapy unit on another site."
     kinds = set(version.clock_definitions.values_list("kind", flat=True))
     assert {"dexamethasone", "surgery"} <= kinds
 

@@ -1,4 +1,4 @@
-"""Issue 8, hazard H16: a referrer sees exactly the patient details they sent.
+"""Issue 8, hazard H18: a referrer sees exactly the patient details they sent.
 
 Organisation A has referred an NHS number; organisation B (in A's alliance,
 or in another) then refers the same number with other details. Whatever B
