@@ -58,7 +58,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "mscc.middleware.ApiBodySizeLimitMiddleware",
+    "mscc.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -140,9 +140,22 @@ STORAGES = {
 }
 
 # Largest API request body accepted (bytes). A referral is a few KB; anything
-# far larger is a mistake or an attack, refused with 413 before it is parsed.
+# far larger is a mistake or an attack, refused with 413 before it is read.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES * 4
+# Largest body on every other route (pages, sign-in, admin), refused the same
+# way from its Content-Length (mscc/request_body.py), multipart files
+# included: no page takes an upload.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=API_MAX_BODY_BYTES * 4)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+# Deepest nesting of arrays and objects in a JSON body: a referral needs 3;
+# thousands exhaust the parser's recursion (a 400 naming it, never a 500).
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=20)
+# Requests of one web worker process that run the application at once
+# (mscc/request_body.py): gevent holds thousands of connections, and this
+# keeps them from becoming thousands of database connections. A request that
+# finds no slot for MSCC_APP_QUEUE_SECONDS is answered 503 with Retry-After.
+MSCC_APP_CONCURRENCY = env.int("MSCC_APP_CONCURRENCY", default=16)
+MSCC_APP_QUEUE_SECONDS = env.float("MSCC_APP_QUEUE_SECONDS", default=20.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
