@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from core.rates import parse_rate
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("MSCC_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -273,6 +275,22 @@ MSCC_SWEEP_STALE_SECONDS = env.int("MSCC_SWEEP_STALE_SECONDS", default=120)
 # longest back-off between them (never an ETA longer than a few minutes).
 MSCC_DELIVERY_MAX_ATTEMPTS = env.int("MSCC_DELIVERY_MAX_ATTEMPTS", default=6)
 MSCC_DELIVERY_MAX_BACKOFF_SECONDS = env.int("MSCC_DELIVERY_MAX_BACKOFF_SECONDS", default=120)
+# Intake limits (DESIGN.md section 7): referrals one referrer, and one
+# referring organisation, may send through the API and the referral page in
+# any period of the rate ("60/h": 60 in any hour; s, m, h or d), counted in
+# the database. Coordinators and senior clinicians are not limited; past a
+# limit the answer is 429 with Retry-After, telling the referrer to phone.
+MSCC_INTAKE_RATE_USER = env.str("MSCC_INTAKE_RATE_USER", default="60/h")
+MSCC_INTAKE_RATE_ORG = env.str("MSCC_INTAKE_RATE_ORG", default="600/h")
+for _rate in (MSCC_INTAKE_RATE_USER, MSCC_INTAKE_RATE_ORG):
+    try:
+        parse_rate(_rate)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(str(_exc)) from _exc
+# An event (or MDT decision) more than this many days before the earliest of
+# the referral's suspicion, neurological onset and receipt is refused as a
+# mistyped date (so is one before the patient's date of birth).
+MSCC_EVENT_LOOKBACK_DAYS = env.int("MSCC_EVENT_LOOKBACK_DAYS", default=90)
 # Seconds of client clock skew tolerated on times that must not be in the future.
 MSCC_FUTURE_SKEW_SECONDS = env.int("MSCC_FUTURE_SKEW_SECONDS", default=300)
 
