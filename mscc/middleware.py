@@ -10,6 +10,7 @@ also reads chunked bodies; and again in the JSON parser).
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from mscc.request_body import body_limit, too_large_message
@@ -34,3 +35,26 @@ class RequestBodyLimitMiddleware:
             if int(announced) > limit:
                 return _refusal(request, 413, too_large_message(limit))
         return self.get_response(request)
+
+
+class ResponseHeadersMiddleware:
+    """Headers on every answer the application makes (static files, served
+    by WhiteNoise before this, keep their own caching):
+
+    * ``Cache-Control: no-store``: patient pages and API answers must not be
+      kept by a browser, a shared computer's cache or a proxy (the back
+      button after sign-out shows nothing);
+    * ``Permissions-Policy``: no camera, microphone, location or other
+      device access, which no page needs.
+
+    The Content-Security-Policy comes from django-csp (``CONTENT_SECURITY_POLICY``).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response["Cache-Control"] = "no-store"
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response

@@ -10,6 +10,7 @@ and ``CELERY_BROKER_URL`` (Redis); a missing secret then stops start-up.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from core.rates import parse_rate
@@ -60,6 +61,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files keep their caching and need no policy.
+    "csp.middleware.CSPMiddleware",
+    "mscc.middleware.ResponseHeadersMiddleware",
     "mscc.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -166,9 +170,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["core.api.parsers.StrictJSONParser"],
+    # DRF's browsable API only in development: in production the API answers
+    # JSON alone (no HTML pages of it for anyone who finds the address).
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
@@ -183,6 +189,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Referral intake, NG234 triage, pathway clocks and the coordinator queue.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs page are for signed-in users only (session or
+    # token), never public: they map every call of a clinical service.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Every operation's error answers (core/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.error_responses",
+    ],
     # Swagger UI served from our own static files: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -250,6 +264,30 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mscc-coordinator@localhost")
 
 # --- Security ----------------------------------------------------------------
+# Content-Security-Policy (django-csp): scripts, styles, images and fonts only
+# from this site's own files. No inline script, handler or style anywhere:
+# every page's JavaScript and CSS is a static file (htmx's own indicator
+# style is turned off in base.html for the same reason).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Swagger UI's icons are data: URLs.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# No page uses a device or a browser feature of these (mscc/middleware.py).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)  # one shift
 X_FRAME_OPTIONS = "DENY"
