@@ -1,7 +1,8 @@
 """Domain errors raised by services, and the one mapping of them to HTTP.
 
 A service refuses with a ``DomainError`` (400) or one of its kinds:
-``Forbidden`` (403), ``NotFound`` (404), ``Conflict`` (409). The edges never
+``Forbidden`` (403), ``NotFound`` (404), ``Conflict`` (409),
+``TooManyRequests`` (429, with the seconds for ``Retry-After``). The edges never
 decide a status or a body themselves: the API's exception handler
 (``core/api/exceptions.py``) and the pages (``coordinator/views``,
 ``notifications/views.py``) both ask ``http_status(error)`` and
@@ -77,6 +78,23 @@ class NotFound(DomainError):
 
     status_code = 404
     code = "not_found"
+
+
+class TooManyRequests(DomainError):
+    """Too many requests of this kind, for now (HTTP 429): ``retry_after``
+    is the number of seconds after which one will be taken again."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, int(retry_after))
+
+
+def retry_after(error: DomainError) -> int | None:
+    """Seconds for a ``Retry-After`` header, for a 429; None otherwise."""
+    return error.retry_after if isinstance(error, TooManyRequests) else None
 
 
 def http_status(error: DomainError) -> int:

@@ -26,6 +26,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from core.redact import redact_text
+
 # Attributes every LogRecord has: anything else on a record came from ``extra``.
 _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
@@ -66,7 +68,9 @@ class JsonFormatter(logging.Formatter):
             ),
             "level": record.levelname,
             "logger": record.name,
-            "event": record.getMessage(),
+            # Django's own request lines ("GET /api/v1/referrals/?nhs_number=...")
+            # and messages: queries and NHS numbers redacted (core/redact.py).
+            "event": redact_text(record.getMessage()),
         }
         for key, value in vars(record).items():
             if key in _RECORD_ATTRS or key.startswith("_") or key in entry:
@@ -76,7 +80,12 @@ class JsonFormatter(logging.Formatter):
             elif key == "request" and hasattr(value, "path"):
                 # Django's request records: the path, never the query string
                 # (a search box's text may be a patient's name).
-                value = f"{getattr(value, 'method', '')} {value.path}"
+                value = redact_text(f"{getattr(value, 'method', '')} {value.path}")
+            elif key == "request":
+                # The development server's records carry its socket: not for a log.
+                continue
+            elif isinstance(value, str):
+                value = redact_text(value)
             entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)

@@ -10,7 +10,10 @@ and ``CELERY_BROKER_URL`` (Redis); a missing secret then stops start-up.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from core.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("MSCC_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -58,7 +61,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "mscc.middleware.ApiBodySizeLimitMiddleware",
+    # Below WhiteNoise: static files keep their caching and need no policy.
+    "csp.middleware.CSPMiddleware",
+    "mscc.middleware.ResponseHeadersMiddleware",
+    "mscc.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -140,9 +146,22 @@ STORAGES = {
 }
 
 # Largest API request body accepted (bytes). A referral is a few KB; anything
-# far larger is a mistake or an attack, refused with 413 before it is parsed.
+# far larger is a mistake or an attack, refused with 413 before it is read.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES * 4
+# Largest body on every other route (pages, sign-in, admin), refused the same
+# way from its Content-Length (mscc/request_body.py), multipart files
+# included: no page takes an upload.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=API_MAX_BODY_BYTES * 4)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+# Deepest nesting of arrays and objects in a JSON body: a referral needs 3;
+# thousands exhaust the parser's recursion (a 400 naming it, never a 500).
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=20)
+# Requests of one web worker process that run the application at once
+# (mscc/request_body.py): gevent holds thousands of connections, and this
+# keeps them from becoming thousands of database connections. A request that
+# finds no slot for MSCC_APP_QUEUE_SECONDS is answered 503 with Retry-After.
+MSCC_APP_CONCURRENCY = env.int("MSCC_APP_CONCURRENCY", default=16)
+MSCC_APP_QUEUE_SECONDS = env.float("MSCC_APP_QUEUE_SECONDS", default=20.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -151,9 +170,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["core.api.parsers.StrictJSONParser"],
+    # DRF's browsable API only in development: in production the API answers
+    # JSON alone (no HTML pages of it for anyone who finds the address).
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
@@ -168,6 +189,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Referral intake, NG234 triage, pathway clocks and the coordinator queue.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs page are for signed-in users only (session or
+    # token), never public: they map every call of a clinical service.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Every operation's error answers (core/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.error_responses",
+    ],
     # Swagger UI served from our own static files: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -235,6 +264,30 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mscc-coordinator@localhost")
 
 # --- Security ----------------------------------------------------------------
+# Content-Security-Policy (django-csp): scripts, styles, images and fonts only
+# from this site's own files. No inline script, handler or style anywhere:
+# every page's JavaScript and CSS is a static file (htmx's own indicator
+# style is turned off in base.html for the same reason).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Swagger UI's icons are data: URLs.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# No page uses a device or a browser feature of these (mscc/middleware.py).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)  # one shift
 X_FRAME_OPTIONS = "DENY"
@@ -260,6 +313,22 @@ MSCC_SWEEP_STALE_SECONDS = env.int("MSCC_SWEEP_STALE_SECONDS", default=120)
 # longest back-off between them (never an ETA longer than a few minutes).
 MSCC_DELIVERY_MAX_ATTEMPTS = env.int("MSCC_DELIVERY_MAX_ATTEMPTS", default=6)
 MSCC_DELIVERY_MAX_BACKOFF_SECONDS = env.int("MSCC_DELIVERY_MAX_BACKOFF_SECONDS", default=120)
+# Intake limits (DESIGN.md section 7): referrals one referrer, and one
+# referring organisation, may send through the API and the referral page in
+# any period of the rate ("60/h": 60 in any hour; s, m, h or d), counted in
+# the database. Coordinators and senior clinicians are not limited; past a
+# limit the answer is 429 with Retry-After, telling the referrer to phone.
+MSCC_INTAKE_RATE_USER = env.str("MSCC_INTAKE_RATE_USER", default="60/h")
+MSCC_INTAKE_RATE_ORG = env.str("MSCC_INTAKE_RATE_ORG", default="600/h")
+for _rate in (MSCC_INTAKE_RATE_USER, MSCC_INTAKE_RATE_ORG):
+    try:
+        parse_rate(_rate)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(str(_exc)) from _exc
+# An event (or MDT decision) more than this many days before the earliest of
+# the referral's suspicion, neurological onset and receipt is refused as a
+# mistyped date (so is one before the patient's date of birth).
+MSCC_EVENT_LOOKBACK_DAYS = env.int("MSCC_EVENT_LOOKBACK_DAYS", default=90)
 # Seconds of client clock skew tolerated on times that must not be in the future.
 MSCC_FUTURE_SKEW_SECONDS = env.int("MSCC_FUTURE_SKEW_SECONDS", default=300)
 

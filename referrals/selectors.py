@@ -6,7 +6,7 @@ service's; alliance leads and service admins no patient-level data at all.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import QuerySet
 
@@ -23,7 +23,7 @@ from referrals.codes import (
     PainFeature,
     PrimaryTumour,
 )
-from referrals.models import Referral, User
+from referrals.models import Organisation, Referral, User
 
 
 def referrals_visible_to(user: User) -> QuerySet[Referral]:
@@ -129,3 +129,16 @@ def _date_of_birth(referral: Referral) -> date:
 def age_at(born: date, on: date) -> int:
     """Age in whole years on ``on``."""
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def referral_times_since(
+    *, since: datetime, user: User | None = None, organisation: Organisation | None = None
+) -> list[datetime]:
+    """When each referral made by ``user`` (or from ``organisation``) after
+    ``since`` was received, oldest first: what the intake limits count."""
+    referrals = Referral.objects.filter(received_at__gt=since)
+    if user is not None:
+        referrals = referrals.filter(referred_by=user)
+    if organisation is not None:
+        referrals = referrals.filter(referring_organisation=organisation)
+    return list(referrals.order_by("received_at").values_list("received_at", flat=True))

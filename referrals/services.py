@@ -10,6 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from core.errors import DomainError, Forbidden
+from core.redact import redact_path
 from core.roles import Role
 from referrals.inputs import PatientDetails
 from referrals.models import Organisation, Patient, PatientDataAccess, Service, User
@@ -75,9 +76,14 @@ def patient_match_or_create(*, details: PatientDetails, user: User) -> tuple[Pat
 
 
 def access_record(*, user: User, view: str, path: str, referral_ids: list[Any]) -> None:
-    """Record that ``user`` saw these referrals' patient data (append-only)."""
+    """Record that ``user`` saw these referrals' patient data (append-only).
+    The path is kept with its query redacted (``core/redact.py``): a search
+    by NHS number records that a search was made, not whom it was for."""
     if not referral_ids:
         return
     PatientDataAccess.objects.create(
-        user=user, view=view, path=path[:512], referral_ids=[str(i) for i in referral_ids]
+        user=user,
+        view=view,
+        path=redact_path(path)[:512],
+        referral_ids=[str(i) for i in referral_ids],
     )

@@ -31,6 +31,7 @@ from coordinator.inputs import (
 )
 from core.api.pagination import Pagination
 from core.api.parsers import StrictJSONParser
+from core.api.schema import paginated
 from core.permissions import RolePermission
 from referrals.codes import Category, ReferralStatus
 from referrals.models import Referral
@@ -96,8 +97,13 @@ class ReferralListCreateView(APIView):
     permission_actions = {"GET": "referral_list", "POST": "referral_create"}
 
     @extend_schema(
-        parameters=[ReferralListFilters, OpenApiParameter("page", int)],
-        responses={200: ReferralSummaryOutput(many=True)},
+        parameters=[
+            ReferralListFilters,
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses={200: paginated(ReferralSummaryOutput)},
+        operation_id="v1_referrals_list",
     )
     def get(self, request: Request) -> Response:
         filters = ReferralListFilters(data=request.query_params)
@@ -174,7 +180,11 @@ class QueueView(APIView):
     permission_classes = [RolePermission]
     permission_action = "queue"
 
-    @extend_schema(responses={200: ReferralSummaryOutput(many=True)})
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: paginated(ReferralSummaryOutput)},
+        operation_id="v1_queue_list",
+    )
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(

@@ -99,7 +99,7 @@ def referral_event_record(
             f"The referral is {ReferralStatus(referral.status).in_sentence}: no further events.",
             code="invalid_transition",
         )
-    occurred_at = event_time_checked(occurred_at, now)
+    occurred_at = event_time_checked(occurred_at, now, referral=referral)
     if kind == E.DIED:
         # Death ends the referral: the state moves with the event.
         problem = transition_problem(referral.status, ReferralStatus.DIED)

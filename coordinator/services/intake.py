@@ -6,6 +6,7 @@ from typing import Any
 from django.db import transaction
 
 from coordinator.services.clocks import referral_clocks_follow
+from coordinator.services.intake_limits import intake_limit_check
 from coordinator.services.provision import service_provision
 from core.errors import DomainError
 from core.logs import get_logger
@@ -87,15 +88,21 @@ def referral_create(
     return referral
 
 
+@transaction.atomic
 def referral_create_from_input(*, user: User, now: datetime, data: dict[str, Any]) -> Referral:
     """``referral_create`` from ReferralCreateInput's validated data (the API
-    and the referral page both validate with it)."""
+    and the referral page both validate with it), within the intake limits
+    (``intake_limits.py``: a 429 past them)."""
     fields = dict(data)
+    organisation = fields.pop("referring_organisation")
+    service = fields.pop("service")
+    referral_may_be_made(user=user, organisation=organisation, service=service)
+    intake_limit_check(user=user, organisation=organisation, service=service, now=now)
     return referral_create(
         user=user,
         now=now,
-        organisation=fields.pop("referring_organisation"),
-        service=fields.pop("service"),
+        organisation=organisation,
+        service=service,
         patient=PatientDetails(**fields.pop("patient")),
         clinical=fields,
     )

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from coordinator import forms, idempotency, selectors, services
 from coordinator.inputs import ReferralCreateInput
 from coordinator.views.common import PageRequest, page
-from core.errors import DomainError, field_errors
+from core.errors import DomainError, field_errors, retry_after
 from core.permissions import ACTION_ROLES
 
 
@@ -24,6 +24,7 @@ def referral_new(request: PageRequest) -> HttpResponse:
     organisations = forms.organisations_for(user)
     service_choices = forms.services_for(user)
     errors: dict[str, list[str]] = {}
+    wait: int | None = None
     if request.method == "POST":
         values = forms.posted_values(request.POST)
         now = timezone.now()
@@ -35,6 +36,9 @@ def referral_new(request: PageRequest) -> HttpResponse:
                 referral_id, replayed = _create_once(request, serializer.validated_data, now)
             except DomainError as exc:
                 errors = field_errors(exc, forms.NON_FIELD)
+                # Past the intake limits: 429 and when to try again, the
+                # message (at the top of the form) saying to phone.
+                wait = retry_after(exc)
             else:
                 referral = get_object_or_404(selectors.referrals_visible_to(user), pk=referral_id)
                 if replayed:
@@ -52,7 +56,7 @@ def referral_new(request: PageRequest) -> HttpResponse:
             errors = forms.page_errors(serializer.errors)
     else:
         values = forms.initial_values(user, organisations, service_choices)
-    return render(
+    response = render(
         request,
         "referrals/referral_form.html",
         {
@@ -64,7 +68,11 @@ def referral_new(request: PageRequest) -> HttpResponse:
             "organisation_fixed": user.role not in ACTION_ROLES["queue"],
             "service_choices": [(s.code, f"{s.name} ({s.code})") for s in service_choices],
         },
+        status=429 if wait is not None else 200,
     )
+    if wait is not None:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 def _create_once(request: PageRequest, data: dict[str, Any], now: datetime) -> tuple[Any, bool]:

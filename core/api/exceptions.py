@@ -13,7 +13,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import DomainError, as_body, http_status
+from core.errors import DomainError, as_body, http_status, retry_after
 
 
 def domain_error(exc: Exception) -> DomainError | None:
@@ -35,7 +35,11 @@ def domain_error(exc: Exception) -> DomainError | None:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     error = domain_error(exc)
     if error is not None:
-        return Response(as_body(error), status=http_status(error))
+        response = Response(as_body(error), status=http_status(error))
+        seconds = retry_after(error)
+        if seconds is not None:
+            response["Retry-After"] = str(seconds)
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

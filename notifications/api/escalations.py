@@ -3,13 +3,14 @@
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.pagination import Pagination
+from core.api.schema import paginated
 from core.permissions import RolePermission
 from notifications.models import Delivery, Escalation
 from notifications.selectors.escalations import inbox, inbox_unread_count
@@ -90,7 +91,11 @@ class InboxView(APIView):
     permission_classes = [RolePermission]
     permission_action = "notifications_inbox"
 
-    @extend_schema(responses={200: NotificationOutput(many=True)})
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: paginated(NotificationOutput, unread=serializers.IntegerField())},
+        operation_id="v1_notifications_list",
+    )
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(inbox(user=request.user), request, view=self)

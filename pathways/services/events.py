@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
+from django.utils import timezone
 
 from core.errors import Conflict, DomainError
 from pathways.codes import EventKind
@@ -38,15 +39,51 @@ def referral_locked(referral: Referral) -> Referral:
 
 
 def event_time_checked(
-    occurred_at: datetime, now: datetime, *, field: str = "occurred_at"
+    occurred_at: datetime,
+    now: datetime,
+    *,
+    field: str = "occurred_at",
+    referral: Referral | None = None,
 ) -> datetime:
     """An event may be earlier than now, never later. A few minutes of client
-    clock skew (MSCC_FUTURE_SKEW_SECONDS) is read as now rather than refused."""
+    clock skew (MSCC_FUTURE_SKEW_SECONDS) is read as now rather than refused.
+
+    With the ``referral`` it belongs to, an event must also fall within the
+    person's life and this episode: not before the patient's date of birth,
+    nor more than MSCC_EVENT_LOOKBACK_DAYS (90) before the earliest of
+    suspicion, neurological onset and receipt. Such a time is a slip of the
+    keyboard (1925 for 2025), and as an event it would start or stop clocks
+    long before the referral; it is refused, naming ``field``."""
     if occurred_at.tzinfo is None:
         raise DomainError("Give the time with its UTC offset.", field=field)
     if occurred_at > now + timedelta(seconds=settings.MSCC_FUTURE_SKEW_SECONDS):
         raise DomainError("An event cannot be in the future.", field=field)
+    if referral is not None:
+        _within_episode(occurred_at, referral, field)
     return min(occurred_at, now)
+
+
+def _within_episode(occurred_at: datetime, referral: Referral, field: str) -> None:
+    born = referral.patient.date_of_birth
+    if born and timezone.localtime(occurred_at).date() < born:
+        raise DomainError(
+            f"This is before the patient was born ({born.day} {born:%B %Y}): check the date.",
+            field=field,
+        )
+    days = settings.MSCC_EVENT_LOOKBACK_DAYS
+    starts = [referral.received_at, referral.suspected_at, referral.neuro_onset_at]
+    earliest = min(t for t in starts if t is not None)
+    if occurred_at < earliest - timedelta(days=days):
+        raise DomainError(
+            f"This is more than {days} days before this referral's first suspicion, "
+            f"symptom onset or receipt ({_day(timezone.localtime(earliest))}): "
+            "check the date.",
+            field=field,
+        )
+
+
+def _day(at: datetime) -> str:
+    return f"{at.day} {at:%B %Y}"
 
 
 def event_record(

@@ -37,7 +37,7 @@ def mdt_decision_record(
     referral = referral_locked(referral)
     if referral.status in TERMINAL_STATUSES:
         raise DomainError("The referral is closed.", field="decision")
-    decided_at = event_time_checked(decided_at, now, field="decided_at")
+    decided_at = event_time_checked(decided_at, now, field="decided_at", referral=referral)
     for name, value in (
         ("participants", participants),
         ("reasons", reasons),

@@ -170,6 +170,8 @@ class Referral(models.Model):
             models.Index(
                 fields=["referring_organisation", "-received_at"], name="referral_org_received"
             ),
+            # Intake limits: a referrer's referrals in the last hour.
+            models.Index(fields=["referred_by", "-received_at"], name="referral_by_received"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -62,6 +62,12 @@
   window.msccLiveIdle = function () {
     return !document.querySelector(".live details[open]");
   };
+  // Here rather than as an htmx trigger filter ("every 30s [...]"), which
+  // htmx evaluates as a string: the Content-Security-Policy forbids that.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && elt.id === "live-refresh" && !window.msccLiveIdle()) event.preventDefault();
+  });
 
   // After a form is answered in place: move focus to its first error, or to
   // the line saying what was recorded, so keyboard and screen-reader users
