@@ -139,6 +139,7 @@ class ReferralCreateInput(StrictSerializer):
             self._now(),
             "time MSCC or spinal metastases were suspected",
             "suspected_at",
+            True,
         )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -148,8 +149,10 @@ class ReferralCreateInput(StrictSerializer):
         return attrs
 
 
-def _time(value: datetime | None, now: datetime, what: str, field: str) -> datetime | None:
-    return inputs.time_checked(value, now, what=what, field=field)
+def _time(
+    value: datetime | None, now: datetime, what: str, field: str, look_back: bool = False
+) -> datetime | None:
+    return inputs.time_checked(value, now, what=what, field=field, look_back=look_back)
 
 
 class LinkInput(StrictSerializer):

@@ -92,18 +92,23 @@ def postcode_checked(value: str) -> str:
 
 
 def time_checked(
-    value: datetime | None, now: datetime, *, what: str, field: str
+    value: datetime | None, now: datetime, *, what: str, field: str, look_back: bool = False
 ) -> datetime | None:
     """A time that may not be in the future. A few minutes of client clock
     skew (``skew``, MSCC_FUTURE_SKEW_SECONDS) is read as "now" rather than
     refused; a time without its UTC offset is refused (it is ambiguous when
-    the clocks change)."""
+    the clocks change). ``look_back``: nor more than MSCC_EVENT_LOOKBACK_DAYS
+    before now (a suspicion months old is a slip of the keyboard, and its
+    clock would be overdue at once)."""
     if value is None:
         return None
     if value.tzinfo is None:
         raise DomainError("Give the time with its UTC offset.", field=field)
     if value > now + timedelta(seconds=settings.MSCC_FUTURE_SKEW_SECONDS):
         raise DomainError(f"The {what} cannot be in the future.", field=field)
+    days = settings.MSCC_EVENT_LOOKBACK_DAYS
+    if look_back and value < now - timedelta(days=days):
+        raise DomainError(f"The {what} is more than {days} days ago: check the date.", field=field)
     return min(value, now)
 
 
@@ -130,6 +135,8 @@ def clinical_problems(fields: Mapping[str, Any], date_of_birth: date) -> dict[st
         ]
     if onset and timezone.localtime(onset).date() < date_of_birth:
         errors["neuro_onset_at"] = ["The onset cannot be before the date of birth."]
+    if suspected and timezone.localtime(suspected).date() < date_of_birth:
+        errors["suspected_at"] = ["Suspicion cannot be before the date of birth."]
     return errors
 
 
@@ -186,7 +193,9 @@ def referral_input_checked(
         ("suspected_at", "time MSCC or spinal metastases were suspected"),
     ):
         try:
-            fields[name] = time_checked(fields.get(name), now, what=what, field=name)
+            fields[name] = time_checked(
+                fields.get(name), now, what=what, field=name, look_back=name == "suspected_at"
+            )
         except DomainError as error:
             errors[name] = [error.message]
     errors.update(_codes_problems(fields))

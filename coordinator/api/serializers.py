@@ -209,7 +209,11 @@ class ReferralSummaryFields(serializers.Serializer):
         required=False,
         help_text="The details sent differ from those held for the NHS number. " + _SERVICE_ONLY,
     )
-    open_duplicate = serializers.SerializerMethodField(
+    # Not a method field: those are always required in the schema, and a
+    # referrer's answer leaves this out (to_representation fills it in).
+    open_duplicate = serializers.CharField(
+        required=False,
+        allow_null=True,
         help_text="The reference of another open referral for the same NHS number in this "
         "service: link them with POST …/link/ if it is the same episode. " + _SERVICE_ONLY,
     )
@@ -225,7 +229,9 @@ class ReferralSummaryFields(serializers.Serializer):
     clocks = serializers.SerializerMethodField()
 
     def to_representation(self, referral: Referral) -> dict[str, Any]:
-        return _for_viewer(dict(super().to_representation(referral)), self.context)
+        data = dict(super().to_representation(referral))
+        data["open_duplicate"] = self.get_open_duplicate(referral)
+        return _for_viewer(data, self.context)
 
     def get_open_duplicate(self, referral: Referral) -> str | None:
         return open_duplicate_reference(referral)

@@ -268,7 +268,8 @@ def referral_suspected_at_correct(
     reason = reason.strip()
     if not reason:
         raise DomainError("Say how the suspicion time is known.", field="reason")
-    suspected_at = event_time_checked(suspected_at, now, field="suspected_at")
+    # Within the person's life and this episode (like any clinical time).
+    suspected_at = event_time_checked(suspected_at, now, field="suspected_at", referral=referral)
     if suspected_at > referral.received_at:
         raise DomainError(
             "Suspicion comes before the referral it led to: give a time before it was received.",

@@ -34,7 +34,12 @@ class AwareDateTimeField(serializers.DateTimeField):
             raise serializers.ValidationError(
                 "Give the time with its UTC offset, e.g. 2026-11-24T03:00:00+00:00."
             )
-        return super().to_internal_value(value)
+        parsed = super().to_internal_value(value)
+        # Nothing the service records is from before 1900 or after 2100 (and
+        # a time before 1900 has no standard UTC offset in UK time to show).
+        if not 1900 <= parsed.year <= 2100:
+            raise serializers.ValidationError("Give a time between 1900 and 2100.")
+        return parsed
 
 
 class CodeField(serializers.ChoiceField):

@@ -21,8 +21,14 @@ ERROR = {
 }
 FIELD_ERRORS = {
     "type": "object",
-    "description": "The messages for each input field at fault (unknown fields included).",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "description": "The messages for each input field at fault (unknown fields included); "
+    "a nested input (the patient, a list) has its own field errors.",
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"$ref": "#/components/schemas/FieldErrors"},
+        ]
+    },
 }
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _EITHER = {"oneOf": [{"$ref": "#/components/schemas/FieldErrors"}, _ERROR]}

@@ -88,3 +88,42 @@ def test_only_the_services_clinicians_may_correct_it(world, api):
     )
     other = api(world.coordinator_other).post(URL.format(created["id"]), body, format="json")
     assert other.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "message"),
+    [
+        (None, "between 1900 and 2100"),  # the year 108
+        (40, "before the date of birth"),  # a baby born 30 days ago
+        (120, "more than 90 days ago"),
+    ],
+)
+def test_a_suspicion_time_outside_the_episode_is_refused_by_name(world, api, days_ago, message):
+    """Found by the schema fuzzer (scripts/fuzz-api): a suspicion time in the
+    year 108 was taken, and its clocks with it."""
+    now = timezone.now()
+    suspected_at = (
+        "0108-10-03T17:03:44+00:00"
+        if days_ago is None
+        else (now - timedelta(days=days_ago)).isoformat()
+    )
+    born = (now - timedelta(days=30)).date().isoformat()
+    body = referral_body(
+        suspected_at=suspected_at, patient={**referral_body()["patient"], "date_of_birth": born}
+    )
+    refused = api(world.referrer).post("/api/v1/referrals/", body, format="json")
+    assert refused.status_code == 400
+    assert message in " ".join(refused.json()["suspected_at"])
+    assert not Referral.objects.exists()
+
+    patient = {**referral_body()["patient"], "date_of_birth": born}
+    referral = Referral.objects.get(pk=create(api, world.referrer, patient=patient)["id"])
+    corrected = api(world.coordinator).post(
+        URL.format(referral.pk),
+        {"suspected_at": suspected_at, "reason": "GP letter"},
+        format="json",
+    )
+    assert corrected.status_code == 400
+    assert "suspected_at" in corrected.json()
+    referral.refresh_from_db()
+    assert referral.suspected_at == referral.received_at  # unchanged
