@@ -5,7 +5,9 @@ re-read under ``select_for_update()``, the transition map checked, a domain
 error raised otherwise. Views, the API, commands and tasks all call these.
 """
 
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from django.db import IntegrityError, transaction
 
@@ -74,10 +76,64 @@ def patient_match_or_create(*, details: PatientDetails, user: User) -> tuple[Pat
     )
 
 
-def access_record(*, user: User, view: str, path: str, referral_ids: list[Any]) -> None:
-    """Record that ``user`` saw these referrals' patient data (append-only)."""
-    if not referral_ids:
+# Query parameters whose values are codes, times or page numbers, kept in the
+# access log's path; any other value (a search term, an NHS number filter, a
+# name) is stored as "redacted": the log keeps ids, never identities.
+ACCESS_PATH_KEPT_PARAMETERS = frozenset(
+    {
+        "page",
+        "page_size",
+        "status",
+        "category",
+        "open",
+        "received_from",
+        "received_to",
+        # The admin's page, ordering, error flag and list filters on codes.
+        "p",
+        "o",
+        "e",
+        "all",
+        "category__exact",
+        "status__exact",
+        "service__id__exact",
+        "sex__exact",
+    }
+)
+
+
+def access_path(path: str) -> str:
+    """``path`` with the values of its query redacted but for the allow-list."""
+    base, _, query = path.partition("?")
+    if not query:
+        return base[:512]
+    kept = [
+        (name, value if name in ACCESS_PATH_KEPT_PARAMETERS else "redacted")
+        for name, value in parse_qsl(query, keep_blank_values=True)
+    ]
+    return f"{base}?{urlencode(kept)}"[:512]
+
+
+def access_record(
+    *,
+    user: User,
+    view: str,
+    path: str,
+    referral_ids: Iterable[Any],
+    patient_ids: Iterable[Any] = (),
+) -> None:
+    """Record that ``user`` saw these referrals' (and patients') data: append-only.
+
+    Every interface that shows patient data calls this before answering (the
+    API, the pages, the admin, an idempotent replay); nothing seen, nothing
+    recorded."""
+    referrals = [str(i) for i in referral_ids]
+    patients = [str(i) for i in patient_ids]
+    if not referrals and not patients:
         return
     PatientDataAccess.objects.create(
-        user=user, view=view, path=path[:512], referral_ids=[str(i) for i in referral_ids]
+        user=user,
+        view=view,
+        path=access_path(path),
+        referral_ids=referrals,
+        patient_ids=patients,
     )
