@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mscc.middleware.ApiBodySizeLimitMiddleware",
+    # A view that lost the database answers 503 with Retry-After, never a 500.
+    "mscc.middleware.DatabaseFaultMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -260,6 +262,9 @@ MSCC_SWEEP_STALE_SECONDS = env.int("MSCC_SWEEP_STALE_SECONDS", default=120)
 # longest back-off between them (never an ETA longer than a few minutes).
 MSCC_DELIVERY_MAX_ATTEMPTS = env.int("MSCC_DELIVERY_MAX_ATTEMPTS", default=6)
 MSCC_DELIVERY_MAX_BACKOFF_SECONDS = env.int("MSCC_DELIVERY_MAX_BACKOFF_SECONDS", default=120)
+# Seconds a client is told to wait (Retry-After) when the database does not
+# answer: about as long as a PostgreSQL restart or fail-over takes.
+MSCC_DATABASE_RETRY_AFTER_SECONDS = env.int("MSCC_DATABASE_RETRY_AFTER_SECONDS", default=15)
 # Seconds of client clock skew tolerated on times that must not be in the future.
 MSCC_FUTURE_SKEW_SECONDS = env.int("MSCC_FUTURE_SKEW_SECONDS", default=300)
 
