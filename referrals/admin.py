@@ -12,8 +12,8 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest, HttpResponse
-from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_history import HistoryAdmin
 from referrals.models import (
     Alliance,
     Organisation,
@@ -38,7 +38,7 @@ class ReadOnly:
         return False
 
 
-class ReadOnlyAdmin(ReadOnly, SimpleHistoryAdmin):
+class ReadOnlyAdmin(ReadOnly, HistoryAdmin):
     pass
 
 
@@ -112,13 +112,13 @@ class PatientDataAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Alliance)
-class AllianceAdmin(SimpleHistoryAdmin):
+class AllianceAdmin(HistoryAdmin):
     list_display = ("code", "name", "population", "suppression_threshold")
     search_fields = ("code", "name")
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(SimpleHistoryAdmin):
+class OrganisationAdmin(HistoryAdmin):
     list_display = ("code", "name", "kind", "alliance")
     list_filter = ("kind", "alliance")
     search_fields = ("code", "name")

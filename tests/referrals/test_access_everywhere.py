@@ -165,6 +165,7 @@ def test_no_admin_history_page_answers_500(
     """Every model in the admin, with a row: its list, its row and the row's
     history answer (200, or a redirect or 403 where the admin says so)."""
     api(on_call.coordinator).get(f"/api/v1/referrals/{referral.pk}/")
+    checked = 0
     for model, model_admin in admin.site._registry.items():
         obj = model._default_manager.first()
         if obj is None:
@@ -174,6 +175,16 @@ def test_no_admin_history_page_answers_500(
         for url in (base, f"{base}{obj.pk}/change/", f"{base}{obj.pk}/history/"):
             status = admin_client.get(url).status_code
             assert status in (200, 302, 403), (type(model_admin).__name__, url, status)
+        # An id that is not one (simple-history's pages raised ValueError).
+        for url in (
+            f"{base}not-an-id/history/",
+            f"{base}{obj.pk}/history/not-a-version/",
+            f"{base}not-an-id/history/1/",
+        ):
+            status = admin_client.get(url).status_code
+            assert status in (302, 404), (type(model_admin).__name__, url, status)
+        checked += 1
+    assert checked >= 10
 
 
 @pytest.mark.parametrize(
