@@ -96,7 +96,6 @@ ACCESS_PATH_KEPT_PARAMETERS = frozenset(
         "category__exact",
         "status__exact",
         "service__id__exact",
-        "sex__exact",
     }
 )
 
