@@ -5,14 +5,14 @@ from typing import Any
 from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
-from simple_history.admin import SimpleHistoryAdmin
 
 from coordinator.services import service_provision
+from core.admin_history import HistoryAdmin
 from referrals.models import Service
 
 
 @admin.register(Service)
-class ServiceAdmin(SimpleHistoryAdmin):
+class ServiceAdmin(HistoryAdmin):
     list_display = ("code", "name", "alliance", "coordinator_phone")
     # A webhook URL typed without a scheme is read as https, never http.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

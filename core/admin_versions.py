@@ -18,8 +18,8 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_history import HistoryAdmin
 from core.errors import DomainError
 from core.versioned import is_configurer, may_configure
 
@@ -82,8 +82,7 @@ class ServiceScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
-# simple-history is untyped, so its admin is Any to mypy.
-class HistoryReadOnlyAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
+class HistoryReadOnlyAdmin(HistoryAdmin):
     """History can be read but never reverted: a revert would write a row
     behind the services' back (and could even "unpublish" a version)."""
 

@@ -25,6 +25,14 @@ NHS_NUMBER = re.compile(r"(?<![0-9])[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}(?![0-9])"
 # Codes, dates, numbers: the only query values a log or the access record keeps.
 SAFE_QUERY_PARAMETERS = frozenset(
     {
+        # The admin's page, ordering, error flag and list filters on codes.
+        "p",
+        "o",
+        "e",
+        "all",
+        "category__exact",
+        "status__exact",
+        "service__id__exact",
         "alliance",
         "at",
         "category",

@@ -52,4 +52,7 @@ def health(request: HttpRequest) -> JsonResponse:
     }
     if not database:
         body["status"] = "down"
-    return JsonResponse(body, status=200 if database else 503)
+    response = JsonResponse(body, status=200 if database else 503)
+    if not database:
+        response["Retry-After"] = str(settings.MSCC_DATABASE_RETRY_AFTER_SECONDS)
+    return response

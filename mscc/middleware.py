@@ -6,6 +6,13 @@ directly, bypassing Django's DATA_UPLOAD_MAX_MEMORY_SIZE check, and Django's
 check does not count the files of a multipart form; so the limit is enforced
 here on every route (and at the WSGI edge, ``mscc/request_body.py``, which
 also reads chunked bodies; and again in the JSON parser).
+
+``ResponseHeadersMiddleware`` adds ``Cache-Control`` and ``Permissions-Policy``.
+
+``DatabaseFaultMiddleware`` answers a database that does not answer with a
+503 and ``Retry-After`` for any view that is not the API's (pages, the admin);
+the API's views answer it themselves (``core.api.exceptions``), and
+``mscc.errors.server_error`` catches what escapes both (issue 9, item 7).
 """
 
 from collections.abc import Callable
@@ -13,6 +20,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from core import database_faults
 from mscc.request_body import body_limit, too_large_message
 
 
@@ -58,3 +66,18 @@ class ResponseHeadersMiddleware:
         response["Cache-Control"] = "no-store"
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+class DatabaseFaultMiddleware:
+    """A view (or its template) that lost the database: 503, Retry-After."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if database_faults.is_database_fault(exception):
+            return database_faults.answer(request, exception)
+        return None

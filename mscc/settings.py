@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "mscc.middleware.ResponseHeadersMiddleware",
     "mscc.middleware.RequestBodyLimitMiddleware",
+    # A view that lost the database answers 503 with Retry-After, never a 500.
+    "mscc.middleware.DatabaseFaultMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -329,6 +331,9 @@ for _rate in (MSCC_INTAKE_RATE_USER, MSCC_INTAKE_RATE_ORG):
 # the referral's suspicion, neurological onset and receipt is refused as a
 # mistyped date (so is one before the patient's date of birth).
 MSCC_EVENT_LOOKBACK_DAYS = env.int("MSCC_EVENT_LOOKBACK_DAYS", default=90)
+# Seconds a client is told to wait (Retry-After) when the database does not
+# answer: about as long as a PostgreSQL restart or fail-over takes.
+MSCC_DATABASE_RETRY_AFTER_SECONDS = env.int("MSCC_DATABASE_RETRY_AFTER_SECONDS", default=15)
 # Seconds of client clock skew tolerated on times that must not be in the future.
 MSCC_FUTURE_SKEW_SECONDS = env.int("MSCC_FUTURE_SKEW_SECONDS", default=300)
 

@@ -24,3 +24,6 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("coordinator.urls")),
 ]
+
+# An exception nothing else answered: JSON under /api/, a 503 for a database fault.
+handler500 = "mscc.errors.server_error"

@@ -5,6 +5,7 @@ re-read under ``select_for_update()``, the transition map checked, a domain
 error raised otherwise. Views, the API, commands and tasks all call these.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -75,15 +76,35 @@ def patient_match_or_create(*, details: PatientDetails, user: User) -> tuple[Pat
     )
 
 
-def access_record(*, user: User, view: str, path: str, referral_ids: list[Any]) -> None:
-    """Record that ``user`` saw these referrals' patient data (append-only).
-    The path is kept with its query redacted (``core/redact.py``): a search
-    by NHS number records that a search was made, not whom it was for."""
-    if not referral_ids:
+def access_path(path: str) -> str:
+    """``path`` as the access log keeps it: identifiers redacted
+    (``core/redact.py``: query values but codes, dates and page numbers, and
+    any NHS number)."""
+    return redact_path(path)[:512]
+
+
+def access_record(
+    *,
+    user: User,
+    view: str,
+    path: str,
+    referral_ids: Iterable[Any],
+    patient_ids: Iterable[Any] = (),
+) -> None:
+    """Record that ``user`` saw these referrals' (and patients') data: append-only.
+
+    Every interface that shows patient data calls this before answering (the
+    API, the pages, the admin, an idempotent replay); nothing seen, nothing
+    recorded. The path is kept redacted: a search by NHS number records that
+    a search was made, not whom it was for."""
+    referrals = [str(i) for i in referral_ids]
+    patients = [str(i) for i in patient_ids]
+    if not referrals and not patients:
         return
     PatientDataAccess.objects.create(
         user=user,
         view=view,
-        path=redact_path(path)[:512],
-        referral_ids=[str(i) for i in referral_ids],
+        path=access_path(path),
+        referral_ids=referrals,
+        patient_ids=patients,
     )

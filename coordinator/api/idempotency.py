@@ -10,6 +10,7 @@ from coordinator import idempotency
 from referrals.models import User
 
 HEADER = "Idempotency-Key"
+REPLAYED_HEADER = HEADER + "-Replayed"
 
 
 def key_problem(key: str) -> str | None:
@@ -28,5 +29,10 @@ def run_once(*, user: User, key: str, data: Any, action: Callable[[], Response])
     outcome = idempotency.run_once(user=user, key=key, data=data, action=act, field=HEADER)
     response = Response(outcome.body, status=outcome.status_code)
     if outcome.replayed:
-        response[HEADER + "-Replayed"] = "true"
+        response[REPLAYED_HEADER] = "true"
     return response
+
+
+def replayed(response: Response) -> bool:
+    """Whether ``response`` is a stored answer sent again."""
+    return response.get(REPLAYED_HEADER) == "true"

@@ -157,7 +157,19 @@ class ReferralListCreateView(APIView):
 
         if key is None:
             return create()
-        return idempotency.run_once(user=request.user, key=key, data=request.data, action=create)
+        response = idempotency.run_once(
+            user=request.user, key=key, data=request.data, action=create
+        )
+        if idempotency.replayed(response) and status.is_success(response.status_code):
+            # A replay answers with the stored body, patient data included:
+            # it is a read like any other, and is recorded before it is sent.
+            services.access_record(
+                user=request.user,
+                view="api.referral.create.replay",
+                path=request.get_full_path(),
+                referral_ids=[response.data["id"]],
+            )
+        return response
 
 
 class ReferralDetailView(APIView):

@@ -193,7 +193,7 @@ class Migration(migrations.Migration):
         ("coordinator", "0001_ng234_triage_corrections"),
         ("notifications", "0006_code_labels"),
         ("pathways", "0012_measured_clocks"),
-        ("referrals", "0014_derived_category"),
+        ("referrals", "0016_access_patient_ids"),
     ]
 
     operations = [

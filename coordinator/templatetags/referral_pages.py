@@ -221,12 +221,14 @@ def heartbeat_banner(context: template.Context, oob: bool = False) -> dict[str, 
     request = context.get("request")
     user = getattr(request, "user", None)
     shown = bool(user and user.is_authenticated and user.role in ACTION_ROLES["queue"])
-    stale, minutes = False, None
+    stale, minutes, future = False, None, False
     if shown:
         age = heartbeat_age_seconds(name="sweep", now=timezone.now())
         stale = heartbeat_is_stale(age, settings.MSCC_SWEEP_STALE_SECONDS)
+        # A heartbeat dated in the future is stale too (it proves nothing).
+        future = age is not None and age < 0
         minutes = None if age is None else int(age // 60)
-    return {"shown": shown, "stale": stale, "minutes": minutes, "oob": oob}
+    return {"shown": shown, "stale": stale, "minutes": minutes, "future": future, "oob": oob}
 
 
 @register.inclusion_tag("notifications/_badge.html", takes_context=True)

@@ -12,6 +12,12 @@ and the unique constraints make a rerun raise nothing twice.
 It also sends the next round of unacknowledged repeating escalations, and
 re-enqueues deliveries still pending after a while (their task was lost,
 e.g. the broker was down when they were raised).
+
+Last, a sweep run at the wall clock writes the sweep heartbeat, stamped with
+the wall-clock time it finished: the dead-man's switch of ``/health/`` and
+the coordinator pages. A sweep as of another instant (``sweep_clocks --now``)
+is a simulation: it raises what was due then, but proves nothing about beat
+and the workers, so it writes no heartbeat (issue 9, item 3).
 """
 
 import time
@@ -21,6 +27,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from core.logs import get_logger
 from notifications import escalation_rules
@@ -36,6 +43,10 @@ from referrals.models import Referral, User
 
 # A pending delivery older than this has lost its task: enqueue it again.
 REQUEUE_AFTER = timedelta(minutes=2)
+# A sweep as of an instant further than this from the wall clock when it
+# starts is simulated (sweep_clocks --now). Beat's task and the command without
+# --now read the clock immediately before the sweep, so they are milliseconds apart.
+SIMULATED_AFTER = timedelta(seconds=5)
 
 log = get_logger(__name__)
 
@@ -47,6 +58,8 @@ class SweepResult:
     deliveries: int = 0
     repeats: int = 0
     requeued: int = 0
+    # As of an instant other than the wall clock's: no heartbeat was written.
+    simulated: bool = False
 
     def summary(self) -> str:
         return (
@@ -61,7 +74,7 @@ Enqueue = Callable[[list[str]], None]
 def sweep(*, now: datetime, enqueue: Enqueue, batch_size: int = 500) -> SweepResult:
     """One sweep as of ``now``; ``enqueue`` takes delivery ids after commit."""
     started = time.monotonic()
-    result = SweepResult()
+    result = SweepResult(simulated=abs(now - timezone.now()) > SIMULATED_AFTER)
     while True:
         taken = _sweep_batch(now=now, enqueue=enqueue, batch_size=batch_size, result=result)
         if taken < batch_size:
@@ -71,9 +84,13 @@ def sweep(*, now: datetime, enqueue: Enqueue, batch_size: int = 500) -> SweepRes
         if taken < batch_size:
             break
     result.requeued = _requeue_lost(now=now, enqueue=enqueue)
-    heartbeat_record(name="sweep", at=now)
+    if not result.simulated:
+        # The wall-clock time the run finished, never ``now``: a heartbeat is
+        # proof that a sweep ran, not the instant it was asked to judge.
+        heartbeat_record(name="sweep", at=timezone.now())
     log.info(
         "sweep.finished",
+        simulated=result.simulated,
         clocks=result.clocks,
         escalations=len(result.escalations),
         deliveries=result.deliveries,

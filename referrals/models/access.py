@@ -14,10 +14,15 @@ class PatientDataAccess(AppendOnly):
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey("referrals.User", on_delete=models.PROTECT, related_name="+")
-    # What was viewed: e.g. "api.referral.detail", "page.queue".
+    # What was viewed: e.g. "api.referral.detail", "page.queue", "admin.patient.list".
     view = models.CharField(max_length=64)
+    # The path asked for, its query values redacted but for an allow-list
+    # (referrals.services.access_path): an NHS number searched for is not kept.
     path = models.CharField(max_length=512)
     referral_ids = models.JSONField(default=list)
+    # Patients whose record was shown as such (the admin's patient pages), as
+    # well as the referrals they belong to in ``referral_ids``.
+    patient_ids = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name_plural = "patient data accesses"

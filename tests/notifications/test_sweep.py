@@ -149,7 +149,8 @@ def test_the_sweep_writes_its_heartbeat(world):
 
     now = timezone.now()
     run(now)
-    assert Heartbeat.objects.get(name="sweep").at == now
+    # The wall-clock time the sweep finished (tests/notifications/test_dead_mans_switch.py).
+    assert now <= Heartbeat.objects.get(name="sweep").at <= timezone.now()
 
 
 def test_sweep_clocks_command_prints_what_it_raised(on_call, make_referral, capsys):

@@ -1,5 +1,9 @@
 """python manage.py sweep_clocks [--now ISO-8601]: one escalation sweep,
-synchronously, as if at that instant; idempotent; prints what it raised."""
+synchronously, as if at that instant; idempotent; prints what it raised.
+
+A sweep as of another instant than now is a simulation: it writes no sweep
+heartbeat, so it can never make /health/ or the coordinator pages report a
+sweep that is not running."""
 
 from datetime import datetime
 from typing import Any
@@ -41,3 +45,8 @@ class Command(BaseCommand):
                 f"{escalation.fire_at:%Y-%m-%d %H:%M} UTC"
             )
         self.stdout.write(self.style.SUCCESS(f"Sweep as of {now.isoformat()}: {result.summary()}"))
+        if result.simulated:
+            self.stdout.write(
+                "Simulated (--now is not the present): no sweep heartbeat written, "
+                "so /health/ still reports the last real sweep."
+            )
