@@ -34,10 +34,10 @@ class TwoFactorMiddleware:
         user = request.user
         if (
             user.is_authenticated
-            and not user.is_verified()  # type: ignore[attr-defined]  # OTPMiddleware adds it
             and not request.path.startswith(_OPEN)
             and request.path not in _OPEN_EXACT
-            and two_factor_required(user)
+            and two_factor_required(user)  # before is_verified(), which may query
+            and not user.is_verified()  # type: ignore[attr-defined]  # OTPMiddleware adds it
         ):
             return self._stop(request)
         return self.get_response(request)

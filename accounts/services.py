@@ -155,7 +155,12 @@ def totp_device_confirm(*, user: Any, code: str) -> Enrolled | None:
         .first()
     )
     code = "".join((code or "").split())
-    if device is None or not code.isdigit() or not device.verify_token(code):
+    if device is None or not code.isdigit():
+        return None
+    # The page shows this device's secret to the signed-in user: a wrong code
+    # here guesses nothing, so it does not make the next one wait.
+    device.throttle_reset(commit=False)
+    if not device.verify_token(code):
         return None
     device.confirmed = True
     device.save(update_fields=["confirmed"])

@@ -32,9 +32,13 @@ from core.roles import Role
 STAFF_ROLES = frozenset(
     {Role.COORDINATOR, Role.SENIOR_CLINICIAN, Role.ALLIANCE_LEAD, Role.SERVICE_ADMIN}
 )
-# The longest a device makes its holder wait after wrong codes: the delay
-# doubles from 1 s with each wrong code (django-otp), up to 2**(cap-1) s.
-_THROTTLE_COUNT_CAP = 6
+# The longest the authenticator makes anyone wait after wrong codes: the
+# delay doubles from 1 s with each wrong code (django-otp), up to 2**(cap-1)
+# s = 512 s. That caps guessing at about 170 codes a day however many
+# addresses try (about 1 in 2,000 a day of hitting one of the 3 codes valid at
+# a time); the phone's owner, if someone with their password is guessing,
+# waits at most that long or signs in at once with a recovery code.
+_THROTTLE_COUNT_CAP = 10
 MAX_CODE_DELAY_SECONDS = 2 ** (_THROTTLE_COUNT_CAP - 1)
 
 _TOTP_CODE = re.compile(r"^\d{6}$")

@@ -128,7 +128,8 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
             if check.wait_until is not None:
                 form.add_error(
                     "code",
-                    f"Too many wrong codes: wait {check.wait_seconds} seconds, then try again.",
+                    f"Too many wrong codes: wait {check.wait_seconds} seconds, or use a "
+                    "recovery code.",
                 )
             else:
                 if lockout.failure_record(request, username):

@@ -216,7 +216,9 @@ else:
 # addresses or networks of the reverse proxies whose X-Forwarded-For is
 # believed. Empty by default: X-Forwarded-For is then ignored and the peer is
 # the client. Set it to the proxy in front of gunicorn, e.g. 10.0.0.5/32.
-MSCC_TRUSTED_PROXIES = env.list("MSCC_TRUSTED_PROXIES", default=[])
+MSCC_TRUSTED_PROXIES = [
+    p.strip() for p in env.list("MSCC_TRUSTED_PROXIES", default=[]) if p.strip()
+]
 try:
     trusted_networks(MSCC_TRUSTED_PROXIES)
 except ValueError as error:

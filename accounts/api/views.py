@@ -76,7 +76,12 @@ class TokenView(APIView):
             check = two_factor.code_check(user, otp)
             if check.wait_until is not None:
                 response = Response(
-                    {"otp": [f"Too many wrong codes: wait {check.wait_seconds} seconds."]},
+                    {
+                        "otp": [
+                            f"Too many wrong codes: wait {check.wait_seconds} seconds, "
+                            "or use a recovery code."
+                        ]
+                    },
                     status=status.HTTP_400_BAD_REQUEST,
                 )
                 response["Retry-After"] = str(check.wait_seconds)
