@@ -30,6 +30,21 @@ PAUSED_MESSAGE = (
 )
 
 
+# The longest username there is (the user model's); axes keeps 255 characters.
+USERNAME_MAX = 150
+
+
+def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
+    """The username a failure is counted under (AXES_USERNAME_CALLABLE): as
+    typed, cut to the longest a username can be, so an over-long one is
+    counted, never an error of the database."""
+    if credentials is not None:
+        value = credentials.get("username")
+    else:
+        value = request.POST.get("username") if request.method == "POST" else None
+    return None if value is None else str(value)[:USERNAME_MAX]
+
+
 def _http(request: Any) -> HttpRequest:
     """The Django request under a DRF one."""
     http: HttpRequest = getattr(request, "_request", request)
@@ -52,8 +67,10 @@ def pause_seconds(request: Any, username: str | None) -> int:
     """Seconds until the pair's pause ends: the cool-off after its last
     counted failure (attempts while paused are not counted)."""
     cooloff = timedelta(seconds=settings.MSCC_SIGN_IN_COOLOFF_SECONDS)
+    http = _http(request)
     last = AccessAttempt.objects.filter(
-        username=username, ip_address=client_address(_http(request))
+        username=lockout_username(http, {"username": username}),
+        ip_address=client_address(http),
     ).aggregate(last=Max("attempt_time"))["last"]
     if last is None:
         return int(cooloff.total_seconds())

@@ -234,6 +234,7 @@ AXES_FAILURE_LIMIT = MSCC_SIGN_IN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(seconds=MSCC_SIGN_IN_COOLOFF_SECONDS)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # The pause runs from the last counted failure: attempts while paused are
 # refused unchecked and do not extend it, so it always ends.

@@ -234,3 +234,13 @@ def test_the_deployments_cache_is_shared_by_its_processes(cache_url, backend, tm
         check=True,
     )
     assert json.loads(done.stdout.strip().splitlines()[-1])["BACKEND"] == backend
+
+
+def test_an_over_long_username_is_counted_not_an_error(world):
+    """Found on PostgreSQL: a 500-character username overflowed axes's column."""
+    attacker = at(ATTACKER)
+    statuses = fail_on_page(attacker, "x" * 500, LIMIT)
+    assert statuses == [200] * (LIMIT - 1) + [429]
+    client = APIClient(REMOTE_ADDR=ATTACKER)
+    assert token_call(client, "y" * 150 + "z" * 5).status_code == 400
+    assert AccessAttempt.objects.get(username="x" * 150).failures_since_start == LIMIT
