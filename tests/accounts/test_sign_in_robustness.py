@@ -21,6 +21,7 @@ from tests.accounts.conftest import CODE_URL, TOKEN_URL
         ({"username": "referrer", "password": "x", "otp": "1" * 33}, "otp"),
         ({"username": "referrer", "password": "x", "extra": 1}, "extra"),
         ({"username": "u" * 151, "password": "x"}, "username"),
+        ({"username": "a\x00b", "password": "x"}, "username"),
     ],
 )
 def test_a_bad_token_call_names_the_field(world, body, field):
@@ -71,6 +72,8 @@ def test_signing_out_needs_a_sign_in(world, path):
         ("get", "/accounts/two-factor/setup/", None),
         ("post", "/accounts/login/", {"username": "x" * 500, "password": "y"}),
         ("post", "/admin/login/", {"username": "referrer"}),
+        ("post", "/accounts/login/", {"username": "a\x00b", "password": "y"}),
+        ("post", CODE_URL, {"code": "1\x002"}),
     ],
 )
 def test_the_pages_answer_without_a_500(world, method, path, data):
