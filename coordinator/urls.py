@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from coordinator import views
@@ -6,8 +5,6 @@ from coordinator.views.detail_actions import referral_escalation_acknowledge
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("referrals/new/", views.referral_new, name="referral_new"),
     path("referrals/mine/", views.referral_mine, name="referral_mine"),
     path("referrals/<uuid:referral_id>/", views.referral_detail, name="referral_detail"),

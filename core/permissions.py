@@ -19,6 +19,7 @@ ADMINS = frozenset({Role.SERVICE_ADMIN})
 
 ACTION_ROLES: dict[str, frozenset[Role]] = {
     "me": EVERYONE,
+    "sign_out": EVERYONE,
     "referral_create": REFERRING,
     "referral_list": REFERRING,
     "referral_detail": REFERRING,

@@ -7,12 +7,14 @@ Production sets ``DEBUG=false``, ``SECRET_KEY``, ``DATABASE_URL`` (PostgreSQL)
 and ``CELERY_BROKER_URL`` (Redis); a missing secret then stops start-up.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from core.client_address import trusted_networks
 from core.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,13 +47,21 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens: one per sign-in, stored hashed, expiring, revocable.
+    "knox",
+    # Failed sign-ins, counted per (username, client address) in the database.
+    "axes",
+    # Two-factor: authenticator apps (TOTP) and recovery codes (static tokens).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
     "django_htmx",
     "core",
     "referrals",
+    "accounts",
     "pathways",
     "notifications",
     "coordinator",
@@ -71,12 +81,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed a second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff whose session has not passed it may only set it up or sign out.
+    "accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Puts the request where django-simple-history can find the acting user,
     # including users that DRF authenticated by token inside the view.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mscc.urls"
@@ -118,11 +134,24 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "referrals.User"
 
+# The lockout backend first: it refuses a locked (username, address) pair
+# before any password is checked; then the ordinary one checks passwords.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# NCSC password guidance: length, and a deny list of common passwords; no
+# composition rules (they make passwords harder to remember, not to guess),
+# and no expiry. "Summer2026" is refused for its length.
+MSCC_PASSWORD_MIN_LENGTH = env.int("MSCC_PASSWORD_MIN_LENGTH", default=12)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": MSCC_PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LOGIN_URL = "login"
@@ -167,7 +196,9 @@ MSCC_APP_QUEUE_SECONDS = env.float("MSCC_APP_QUEUE_SECONDS", default=20.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Knox tokens (``Authorization: Token <token>``, as before), checked
+        # for expiry on every request (accounts/authentication.py).
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -182,8 +213,84 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
-    # Sign-in is throttled per client address to slow password guessing.
+    # Sign-in is throttled per client address (core/client_address.py), in the
+    # shared cache below, to slow password guessing across many usernames.
     "DEFAULT_THROTTLE_RATES": {"sign_in": env.str("SIGN_IN_RATE", default="30/min")},
+}
+
+# --- Cache -------------------------------------------------------------------
+# What every process must count together (the sign-in throttle) lives here,
+# never in one process's memory. CACHE_URL (e.g. redis://host:6379/1) in
+# production; the embedded default is a file cache in var/, which the web
+# processes of one machine share.
+if env.str("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# --- Sign-in -----------------------------------------------------------------
+# The client address comes from here alone (core/client_address.py): the
+# addresses or networks of the reverse proxies whose X-Forwarded-For is
+# believed. Empty by default: X-Forwarded-For is then ignored and the peer is
+# the client. Set it to the proxy in front of gunicorn, e.g. 10.0.0.5/32.
+MSCC_TRUSTED_PROXIES = [
+    p.strip() for p in env.list("MSCC_TRUSTED_PROXIES", default=[]) if p.strip()
+]
+try:
+    trusted_networks(MSCC_TRUSTED_PROXIES)
+except ValueError as error:
+    raise ImproperlyConfigured(f"MSCC_TRUSTED_PROXIES: {error}") from error
+# Failed sign-ins (a wrong password or a wrong code) that pause one
+# (username, client address) pair, and for how long after the last of them.
+# Never the account outright: the same username from another address, and
+# other usernames from this address, go on (nobody can lock the on-call
+# coordinator out at 3 a.m.).
+MSCC_SIGN_IN_FAILURE_LIMIT = env.int("MSCC_SIGN_IN_FAILURE_LIMIT", default=10)
+MSCC_SIGN_IN_COOLOFF_SECONDS = env.int("MSCC_SIGN_IN_COOLOFF_SECONDS", default=15 * 60)
+AXES_FAILURE_LIMIT = MSCC_SIGN_IN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=MSCC_SIGN_IN_COOLOFF_SECONDS)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# The pause runs from the last counted failure: attempts while paused are
+# refused unchecked and do not extend it, so it always ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful sign-in clears that pair's count.
+AXES_RESET_ON_SUCCESS = True
+# What axes keeps of a failed request's form: never the code of a second factor.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp", "code"]
+
+# Two-factor (TOTP, with recovery codes) for staff roles: everyone but
+# referrers, and anyone who may open the admin site. On whenever DEBUG is off;
+# the embedded demo and the test suite run without it.
+MSCC_REQUIRE_2FA = env.bool("MSCC_REQUIRE_2FA", default=not DEBUG)
+# The name an authenticator app shows beside the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="MSCC coordinator service")
+# After a wrong code the authenticator waits 1, 2, 4 ... s before checking
+# another (capped: accounts/two_factor.py): six digits are guessable without
+# it. Recovery codes (40 random bits each) need no wait of their own.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 0
+
+# API tokens (django-rest-knox): one per sign-in. A token lapses after
+# MSCC_TOKEN_IDLE_SECONDS unused (each use moves that on, written at most once
+# a minute) and MSCC_TOKEN_MAX_AGE_SECONDS after its sign-in whatever the use.
+# Revoked by the API sign-out, "sign out everywhere" and a password change.
+MSCC_TOKEN_IDLE_SECONDS = env.int("MSCC_TOKEN_IDLE_SECONDS", default=60 * 60)
+MSCC_TOKEN_MAX_AGE_SECONDS = env.int("MSCC_TOKEN_MAX_AGE_SECONDS", default=12 * 60 * 60)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(seconds=MSCC_TOKEN_IDLE_SECONDS),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": timedelta(seconds=MSCC_TOKEN_MAX_AGE_SECONDS),
+    "MIN_REFRESH_INTERVAL": 60,
+    # The public contract's header: Authorization: Token <token>.
+    "AUTH_HEADER_PREFIX": "Token",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -351,6 +458,9 @@ LOGGING = {
         # Django's records reach the root's JSON handler; without this its own
         # DEBUG-only console handler would print each of them a second time.
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # django-axes logs usernames and addresses in free text; the accounts
+        # app logs each sign-in event itself, with ids (accounts/signals.py).
+        "axes": {"handlers": [], "level": "ERROR", "propagate": True},
     },
 }
 # Workers keep the JSON handler above: by default Celery replaces the root

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import token_create
 from notifications.models import EscalationPolicy
 from notifications.selectors import escalation_policy_current
 from pathways.models import PathwayVersion
@@ -82,6 +82,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2's deliberate slowness is for real passwords, not test users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _test_sign_in_settings(settings: Any, request: pytest.FixtureRequest) -> None:
+    """The test settings: two-factor off (tests of it turn it on), and a cache
+    of this test's own, so no test's sign-in attempts count against another's
+    throttle (the deployment's cache is shared by every process: settings)."""
+    settings.MSCC_REQUIRE_2FA = False
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{request.node.nodeid}",
+        }
+    }
 
 
 @pytest.fixture
@@ -215,13 +229,14 @@ def world(db: Any, request: pytest.FixtureRequest) -> World:
 
 @pytest.fixture
 def api() -> Callable[[User | None], APIClient]:
-    """An API client signed in as ``user`` by token (anonymous for None)."""
+    """An API client signed in as ``user`` by a token of its own (a sign-in's
+    knox token, as ``POST /api/v1/auth/token/`` issues; anonymous for None)."""
 
     def make(user: User | None) -> APIClient:
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            token = token_create(user=user).token
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return client
 
     return make

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.http import HttpRequest
 from django.utils import timezone
 
 from core.roles import Role
@@ -42,7 +43,9 @@ def test_each_role_factory_gives_the_role_its_scope(db, client, role):
     user = ROLE_FACTORIES[role]()
     user.full_clean()  # User.clean checks the role's scope
     assert user.role == role
-    assert client.login(username=user.username, password=PASSWORD)
+    # django-axes checks each sign-in against its (username, address) pair,
+    # so authenticate() needs a request.
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
 
 
 def test_a_referral_is_triaged_and_its_clocks_started_by_intake(db):

@@ -3,7 +3,6 @@ from django.urls import path
 from coordinator.api import views, workflow
 
 urlpatterns = [
-    path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("auth/me/", views.MeView.as_view(), name="api-me"),
     path("referrals/", views.ReferralListCreateView.as_view(), name="api-referrals"),
     path(

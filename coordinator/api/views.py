@@ -9,11 +9,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from coordinator import selectors, services
@@ -30,22 +27,10 @@ from coordinator.inputs import (
     SuspectedAtInput,
 )
 from core.api.pagination import Pagination
-from core.api.parsers import StrictJSONParser
 from core.api.schema import paginated
 from core.permissions import RolePermission
 from referrals.codes import Category, ReferralStatus
 from referrals.models import Referral
-
-
-class SignInThrottle(AnonRateThrottle):
-    scope = "sign_in"
-
-
-class TokenView(ObtainAuthToken):
-    """POST {username, password} → {token}; then send ``Authorization: Token <token>``."""
-
-    parser_classes = (StrictJSONParser, FormParser)
-    throttle_classes = (SignInThrottle,)
 
 
 class MeView(APIView):

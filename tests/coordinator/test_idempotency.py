@@ -5,9 +5,9 @@ import threading
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import token_create
 from referrals.models import IdempotencyRecord, Referral
 from tests.conftest import referral_body
 
@@ -73,7 +73,7 @@ def test_a_malformed_key_is_a_400(world, api, key):
 def test_concurrent_requests_with_one_key_make_one_referral(world):
     """Eight threads, eight connections, one key: the unique index on
     (user, key) makes the others wait for the first and replay its answer."""
-    token = Token.objects.create(user=world.referrer).key
+    token = token_create(user=world.referrer).token
     body = referral_body()
     barrier = threading.Barrier(8)
     results: list[tuple[int, str]] = []

@@ -159,11 +159,12 @@ def test_unknown_category_is_a_400(world, api, make_referral):
 def test_two_coordinators_acknowledging_at_once_make_one_acknowledgement(world, make_referral):
     import threading
 
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
+    from accounts.services import token_create
+
     referral = make_referral()
-    tokens = [Token.objects.create(user=u).key for u in (world.coordinator, world.senior)]
+    tokens = [token_create(user=u).token for u in (world.coordinator, world.senior)]
     barrier = threading.Barrier(2)
     statuses: list[int] = []
 

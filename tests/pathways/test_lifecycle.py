@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import token_create
 from pathways.models import ClinicalEvent, Clock, ClockDefinition, MdtDecision, PathwayVersion
 from referrals.codes import TERMINAL_STATUSES
 from referrals.models import Referral
@@ -211,7 +211,7 @@ def test_two_coordinators_recording_at_once_lose_nothing(coordinator, senior_cli
     """Eight threads on their own connections record events on one referral
     at the same moment: every event is stored and the clocks are consistent
     (one radiotherapy clock however many decisions race)."""
-    tokens = [Token.objects.create(user=u).key for u in (coordinator, senior_clinician)]
+    tokens = [token_create(user=u).token for u in (coordinator, senior_clinician)]
     kinds = [
         "rt_decision",
         "rt_decision",
