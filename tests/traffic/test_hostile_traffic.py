@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from accounts.services import token_create
 from pathways.models import Clock
 from referrals.models import Referral
 from tests.conftest import referral_body
@@ -138,7 +138,7 @@ def test_a_referral_sent_chunked_is_read_whole(var_dir, tmp_path, referrer, serv
     """Before: a referral sent with Transfer-Encoding: chunked was read as an
     empty body: 400, every required field "missing". After: 201, stored with
     its clocks, like the same body sent with a Content-Length."""
-    token = Token.objects.create(user=referrer).key
+    token = token_create(user=referrer).token
     body = json.dumps(referral_body()).encode()
     chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:100], body[100:]))
     env = s.server_env(var_dir, DATABASE_URL=database_url())

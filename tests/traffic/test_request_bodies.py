@@ -74,9 +74,9 @@ def test_a_body_the_server_did_not_de_chunk_is_refused_with_411():
 def test_a_chunked_referral_the_server_de_chunked_is_created(referrer, service):
     """gunicorn de-chunks and says so (wsgi.input_terminated); the edge gives
     Django the body with its length: 201, not an empty body's 400."""
-    from rest_framework.authtoken.models import Token
+    from accounts.services import token_create
 
-    token = Token.objects.create(user=referrer).key
+    token = token_create(user=referrer).token
     body = json.dumps(referral_body()).encode()
     environ = _environ(
         "/api/v1/referrals/",
