@@ -190,6 +190,7 @@ class Migration(migrations.Migration):
     # The last migration of every app in this release: the live models must
     # match the database when it runs.
     dependencies = [
+        ("accounts", "0002_forget_drf_tokens"),
         ("coordinator", "0001_ng234_triage_corrections"),
         ("notifications", "0006_code_labels"),
         ("pathways", "0012_measured_clocks"),
