@@ -4,11 +4,9 @@ raised, each delivery with its status in words), acknowledging from the page
 
 import re
 from datetime import timedelta
-from html import unescape
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from notifications.codes import Channel, DeliveryStatus
@@ -17,44 +15,12 @@ from notifications.services.delivery import delivery_send
 from notifications.services.escalations import escalation_acknowledge
 from referrals.models import PatientDataAccess
 from tests.notifications.conftest import run
+from tests.page_helpers import fragment, html, signed_in, swapped, text
 
 # The coordinator and senior clinician on call (the escalation tests' fixture).
 
 HX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/"}
 LIVE = ("summary", "advice", "clocks", "timeline", "mdt", "escalations", "scores")
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def html(response: Any) -> str:
-    return response.content.decode()
-
-
-def fragment(body: str, element_id: str) -> str:
-    """The element with this id, as HTML (its tag balanced to its end)."""
-    at = body.index(f'id="{element_id}"')
-    start = body.rindex("<", 0, at)
-    match = re.match(r"<(\w+)", body[start:])
-    assert match is not None
-    tag = match.group(1)
-    depth = 0
-    for m in re.finditer(rf"<(/?){tag}\b[^>]*>", body[start:]):
-        depth += -1 if m.group(1) else 1
-        if depth == 0:
-            return body[start : start + m.end()]
-    raise AssertionError(f"#{element_id} is not closed")
-
-
-def text(markup: str) -> str:
-    return unescape(" ".join(re.sub(r"<[^>]+>", " ", markup).split()))
-
-
-def swapped(body: str) -> set[str]:
-    return set(re.findall(r'id="([^"]+)"[^>]*hx-swap-oob=', body))
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from coordinator.templatetags.referral_pages import when
@@ -18,38 +17,7 @@ from pathways.models import Clock
 from referrals.models import Referral
 from tests.conftest import hours
 from tests.factories import patient_details
-
-
-def signed_in(user: Any, **kwargs: Any) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
-
-
-def fragment(body: str, element_id: str) -> str:
-    """The element with this id, as HTML (its tag balanced to its end)."""
-    at = body.index(f'id="{element_id}"')
-    start = body.rindex("<", 0, at)
-    match = re.match(r"<(\w+)", body[start:])
-    assert match is not None
-    tag = match.group(1)
-    depth = 0
-    for m in re.finditer(rf"<(/?){tag}\b[^>]*>", body[start:]):
-        depth += -1 if m.group(1) else 1
-        if depth == 0:
-            return body[start : start + m.end()]
-    raise AssertionError(f"#{element_id} is not closed")
-
-
-def field_block(form: str, input_id: str) -> str:
-    """The field block (label, hint, errors, input) of the input with this id."""
-    at = form.index(f'id="{input_id}"')
-    start = form.rindex('<div class="field', 0, at)
-    return form[start : form.index("</div>", at) + len("</div>")]
-
-
-def text(markup: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", markup).split())
+from tests.page_helpers import field_block, fragment, signed_in, text
 
 
 def url(referral: Referral) -> str:

@@ -15,6 +15,7 @@ from coordinator.services import referral_event_add, referral_mdt_record
 from pathways.models import ClinicalEvent, Clock, MdtDecision, ScoreRecord
 from referrals.models import PatientDataAccess, Referral
 from tests.conftest import hours
+from tests.page_helpers import fragment, html, signed_in, swapped, text
 
 HX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/"}
 SINS = {
@@ -34,41 +35,6 @@ TOKUHASHI = {
     "frankel": "E",
 }
 LIVE = ("summary", "advice", "clocks", "timeline", "mdt", "scores")
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def html(response: Any) -> str:
-    return response.content.decode()
-
-
-def fragment(body: str, element_id: str) -> str:
-    """The element with this id, as HTML (its tag balanced to its end)."""
-    at = body.index(f'id="{element_id}"')
-    start = body.rindex("<", 0, at)
-    match = re.match(r"<(\w+)", body[start:])
-    assert match is not None
-    tag = match.group(1)
-    depth = 0
-    for m in re.finditer(rf"<(/?){tag}\b[^>]*>", body[start:]):
-        depth += -1 if m.group(1) else 1
-        if depth == 0:
-            return body[start : start + m.end()]
-    raise AssertionError(f"#{element_id} is not closed")
-
-
-def text(markup: str) -> str:
-    """What a reader sees: tags dropped, white space collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", markup).split())
-
-
-def swapped(body: str) -> set[str]:
-    """The ids an htmx answer swaps out of band."""
-    return set(re.findall(r'id="([^"]+)"[^>]*hx-swap-oob=', body))
 
 
 def local(value: datetime) -> str:
