@@ -127,3 +127,17 @@ def test_a_suspicion_time_outside_the_episode_is_refused_by_name(world, api, day
     assert "suspected_at" in corrected.json()
     referral.refresh_from_db()
     assert referral.suspected_at == referral.received_at  # unchanged
+
+
+def test_an_onset_before_the_date_of_birth_is_refused_by_name(world, api):
+    now = timezone.now()
+    born = (now - timedelta(days=30)).date().isoformat()
+    body = referral_body(
+        patient={**referral_body()["patient"], "date_of_birth": born},
+        neuro_onset_at=(now - timedelta(days=40)).isoformat(),
+        suspected_at=(now - timedelta(days=1)).isoformat(),
+    )
+    refused = api(world.referrer).post("/api/v1/referrals/", body, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["neuro_onset_at"] == ["The onset cannot be before the date of birth."]
+    assert not Referral.objects.exists()
