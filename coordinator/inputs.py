@@ -62,14 +62,25 @@ def _checked(check: Any, *args: Any) -> Any:
         raise serializers.ValidationError(error.message) from None
 
 
-class OrganisationCodeField(serializers.SlugRelatedField):
+class _CodeLookupField(serializers.SlugRelatedField):
+    """A record named by its code. A code is short text: anything else (a
+    number, a NUL character, which PostgreSQL cannot even compare) is refused
+    as invalid before the lookup, never sent to the database."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or "\x00" in data or len(data) > 64:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class OrganisationCodeField(_CodeLookupField):
     default_error_messages = {
         "does_not_exist": "No organisation has the code {value!r}.",
         "invalid": "Give the organisation's code.",
     }
 
 
-class ServiceCodeField(serializers.SlugRelatedField):
+class ServiceCodeField(_CodeLookupField):
     default_error_messages = {
         "does_not_exist": "No MSCC service has the code {value!r}.",
         "invalid": "Give the MSCC service's code.",

@@ -90,3 +90,15 @@ def test_mutated_bodies_never_cause_a_server_error(
 def test_list_filters_never_cause_a_server_error(world, api, query):
     response = api(world.coordinator).get("/api/v1/referrals/", query)
     assert response.status_code in (200, 400, 404), response.content
+
+
+@pytest.mark.parametrize("field", ["service", "referring_organisation"])
+@pytest.mark.parametrize("code", ["A-MS\x00CC", 12, "x" * 65])
+def test_a_code_that_cannot_be_a_code_is_refused_by_name(world, api, field, code):
+    """Found by the schema fuzzer (scripts/fuzz-api): a NUL character in the
+    service's code reached PostgreSQL, which refused it, and the answer was a
+    500."""
+    body = referral_body(**{field: code})
+    response = api(world.referrer).post("/api/v1/referrals/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
