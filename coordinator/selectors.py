@@ -32,7 +32,7 @@ from referrals.selectors import identity_held_visible_to, referrals_visible_to, 
 
 
 def _clocks_by_due() -> "Prefetch[Any]":
-    # Measured clocks (no due time) after those that have one (DESIGN.md §4).
+    # Measured clocks (no due time) after those that have one (docs/clinical-rules.md, section 4).
     return Prefetch(
         "clocks", queryset=Clock.objects.order_by(F("due_at").asc(nulls_last=True), "started_at")
     )

@@ -3,7 +3,7 @@
 A path that reaches a log or the access record may carry an NHS number or
 a name: in its query (``?nhs_number=...``, a search box, a ``next`` that
 holds another path) or, from a client's mistake, in the path itself. Logs
-carry ids, never identities (DESIGN.md section 7), so:
+carry ids, never identities, so:
 
 * every 10-digit run (an NHS number, spaced or not) becomes ``[redacted]``;
 * a query keeps the values of the parameters known to carry only codes,

@@ -422,7 +422,7 @@ MSCC_SWEEP_STALE_SECONDS = env.int("MSCC_SWEEP_STALE_SECONDS", default=120)
 # longest back-off between them (never an ETA longer than a few minutes).
 MSCC_DELIVERY_MAX_ATTEMPTS = env.int("MSCC_DELIVERY_MAX_ATTEMPTS", default=6)
 MSCC_DELIVERY_MAX_BACKOFF_SECONDS = env.int("MSCC_DELIVERY_MAX_BACKOFF_SECONDS", default=120)
-# Intake limits (DESIGN.md section 7): referrals one referrer, and one
+# Intake limits: referrals one referrer, and one
 # referring organisation, may send through the API and the referral page in
 # any period of the rate ("60/h": 60 in any hour; s, m, h or d), counted in
 # the database. Coordinators and senior clinicians are not limited; past a

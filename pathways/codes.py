@@ -40,7 +40,7 @@ class EventKind(LabelledEnum):
     SURGERY_DECISION = "surgery_decision", "Decision to treat with surgery"
     SURGERY_PERFORMED = "surgery_performed", "Surgery performed"
     MSCC_CONFIRMED = "mscc_confirmed", "MSCC confirmed"
-    # MSCC is excluded; spinal metastases may still be there (DESIGN.md §4).
+    # MSCC is excluded; spinal metastases may still be there (docs/clinical-rules.md, section 4).
     MSCC_RULED_OUT = "mscc_ruled_out", "MSCC ruled out"
     # Both excluded: only then is stopping dexamethasone advised (NG234 1.8.2).
     SPINAL_METASTASES_RULED_OUT = (
@@ -66,7 +66,7 @@ class ClockAnchor(LabelledEnum):
 
 class ClockCondition(LabelledEnum):
     """When a clock definition applies, beyond the referral's category
-    (DESIGN.md §4): NG234 sets the 24-hour radiotherapy standard only for MSCC
+    (docs/clinical-rules.md, section 4): NG234 sets the 24-hour radiotherapy standard only for MSCC
     not suitable for spinal surgery (1.10.4); radiotherapy after surgery is
     1.10.8, with no time standard; dexamethasone is for neurological symptoms
     or signs, or a confirmed haematological malignancy (1.8.1, 1.8.5)."""

@@ -26,7 +26,7 @@ class DefaultClock:
     categories: tuple[str, ...]
     start_event: str
     stop_event: str
-    # None: measured, no target (DESIGN.md §4).
+    # None: measured, no target (docs/clinical-rules.md, section 4).
     target: timedelta | None
     reference: str
     applies_when: ClockCondition = ClockCondition.ALWAYS

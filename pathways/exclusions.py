@@ -1,4 +1,4 @@
-"""What the exclusion and confirmation events mean together (DESIGN.md §4):
+"""What the exclusion and confirmation events mean together (docs/clinical-rules.md, section 4):
 pure, no Django.
 
 - ``mscc_ruled_out`` excludes MSCC only: spinal metastases may still be there.

@@ -307,7 +307,7 @@ class ReferralDetailOutput(ReferralSummaryFields):
 
     category_override_reason = serializers.CharField()
     # Why ``category`` is not ``triage_category`` now: a coordinator's
-    # override, or MSCC confirmed or ruled out (DESIGN.md section 4).
+    # override, or MSCC confirmed or ruled out (docs/clinical-rules.md, section 4).
     category_reason = serializers.CharField()
     identity_check_note = serializers.CharField(required=False, help_text=_SERVICE_ONLY)
     cancer_status = serializers.CharField()

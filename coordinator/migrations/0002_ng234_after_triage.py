@@ -1,6 +1,6 @@
 """Bring existing services and open referrals under NG234 after triage.
 
-The clocks were corrected against NG234 (DESIGN.md §4, docs/clinical-rules.md):
+The clocks were corrected against NG234 (docs/clinical-rules.md, section 4):
 
 - the 24-hour radiotherapy standard is for MSCC not suitable for spinal
   surgery only (1.10.4); radiotherapy after a decision to operate (1.10.8)

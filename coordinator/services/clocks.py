@@ -20,8 +20,8 @@ def referral_clocks_follow(
     (notifications, the one writer of a clock's next escalation time).
     The caller holds the referral's row lock, inside its transaction.
 
-    First the category: MSCC confirmed or ruled out changes it (DESIGN.md
-    §4), and the queue and the advice read it. This is its one writer after
+    First the category: MSCC confirmed or ruled out changes it (docs/clinical-rules.md,
+    section 4), and the queue and the advice read it. This is its one writer after
     intake."""
     if not new:
         _category_follow(referral, user)

@@ -1,4 +1,4 @@
-"""Intake limits (DESIGN.md section 7): one referrer, and one referring
+"""Intake limits: one referrer, and one referring
 organisation, may send at most ``MSCC_INTAKE_RATE_USER`` and
 ``MSCC_INTAKE_RATE_ORG`` referrals in any period of the rate (default 60 and
 600 an hour) through the API and the referral page.

@@ -432,7 +432,7 @@ def _detail_context(
         "score_note": scoring.NOTE,
         "overridden": bool(referral.overridden_category),
         # MSCC confirmed or ruled out moved the category on from the
-        # coordinator's or triage's (DESIGN.md section 4).
+        # coordinator's or triage's (docs/clinical-rules.md, section 4).
         "changed_from": (
             ""
             if referral.category == (referral.overridden_category or referral.triage_category)

@@ -22,7 +22,7 @@ class Clock(models.Model):
         "pathways.ClockDefinition", on_delete=models.PROTECT, related_name="+"
     )
     kind = models.CharField(max_length=32, choices=choices(ClockKind))
-    # Both null: a measured clock (DESIGN.md §4), which has no due time, is
+    # Both null: a measured clock (docs/clinical-rules.md, section 4), which has no due time, is
     # never breached and never escalates; the queue orders it last.
     target = models.DurationField(null=True, blank=True)
     reference = models.CharField(max_length=64)

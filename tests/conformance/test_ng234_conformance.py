@@ -114,7 +114,7 @@ SCENARIOS = [
              "radiotherapy", {}, "suspected_mscc", {**MSCC_CLOCKS, "radiotherapy": 24},
              frozenset({"1.10.4", "1.10.5", "1.10.1", "1.11.5"}), events=(("rt_decision", 1),),
              id="radiotherapy-decision"),
-    # After triage (DESIGN.md section 4).
+    # After triage (docs/clinical-rules.md, section 4).
     Scenario("1.8.1: dexamethasone measured from suspicion, met when given", {},
              "suspected_mscc", {"acknowledgement": 0.5, "mri": 24},
              events=(("dexamethasone_given", 2),), met=frozenset({"dexamethasone"}),

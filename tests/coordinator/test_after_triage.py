@@ -1,4 +1,4 @@
-"""Clocks after triage through the service (DESIGN.md section 4): measured
+"""Clocks after triage through the service (docs/clinical-rules.md, section 4): measured
 clocks never escalate and queue after timed ones; ambulatory_assessed; the
 data migration coordinator/0002 that brings existing services and open
 referrals under the corrected clocks."""

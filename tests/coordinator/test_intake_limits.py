@@ -1,4 +1,4 @@
-"""Issue 9, item 6: intake limits (DESIGN.md section 7). A referrer, and a
+"""Issue 9, item 6: intake limits. A referrer, and a
 referring organisation, may send MSCC_INTAKE_RATE_USER and
 MSCC_INTAKE_RATE_ORG referrals in any hour (60 and 600 by default) through
 the API and the referral page; past a limit a 429 with Retry-After tells the

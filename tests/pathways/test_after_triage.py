@@ -1,4 +1,4 @@
-"""Clocks after triage, as NG234 says (DESIGN.md section 4), on the pure
+"""Clocks after triage, as NG234 says (docs/clinical-rules.md, section 4), on the pure
 derivation: what MSCC ruled out, spinal metastases ruled out and MSCC
 confirmed do to the category and the clocks; the 24-hour radiotherapy clock
 for MSCC not suitable for surgery only; measured clocks (postoperative

@@ -204,7 +204,7 @@ def test_withdrawing_a_mistaken_ruling_out_restores_the_radiotherapy_clock_it_pr
 ):
     """Under the old event-by-event engine a radiotherapy decision recorded
     after a mistaken ruling out never got its clock, even once the mistake
-    was withdrawn. (Changed for NG234, DESIGN.md §4: the ruling out that ends
+    was withdrawn. (Changed for NG234, docs/clinical-rules.md, section 4: the ruling out that ends
     the clocks is now "spinal metastases and MSCC ruled out"; "MSCC ruled
     out" alone leaves spinal metastases' standards running.)"""
     now = timezone.now()

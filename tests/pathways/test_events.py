@@ -156,7 +156,7 @@ def test_a_stop_from_before_the_clock_started_does_not_stop_it(coordinator, api,
 
 
 def test_mscc_ruled_out_leaves_the_spinal_metastases_standards_running(coordinator, api, referral):
-    """Changed for NG234 (DESIGN.md §4): this test used to expect every clock
+    """Changed for NG234 (docs/clinical-rules.md, section 4): this test used to expect every clock
     but acknowledgement cancelled and 1.8.2 shown after ``mscc_ruled_out``.
     MSCC excluded is not spinal metastases excluded: the referral becomes
     suspected spinal metastases, the 24-hour MRI is cancelled and the 1-week

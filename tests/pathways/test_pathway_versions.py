@@ -161,7 +161,7 @@ def test_publish_errors_name_the_clock_and_its_field():
     assert list(definition_rules.publish_errors(defaults)) == ["clock_definitions.4.target"]
 
 
-# --- measured clocks and the radiotherapy conditions (DESIGN.md section 4) ----
+# --- measured clocks and the radiotherapy conditions (docs/clinical-rules.md, section 4) ----
 
 
 def test_a_measured_clock_is_allowed_only_where_ng234_sets_no_time():
