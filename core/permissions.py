@@ -16,6 +16,8 @@ CLINICAL = frozenset({Role.COORDINATOR, Role.SENIOR_CLINICIAN})
 REFERRING = frozenset({Role.REFERRER}) | CLINICAL
 EVERYONE = frozenset(Role)
 ADMINS = frozenset({Role.SERVICE_ADMIN})
+# The audit: an alliance lead their alliance, a service admin their service.
+AUDITORS = frozenset({Role.ALLIANCE_LEAD, Role.SERVICE_ADMIN})
 
 ACTION_ROLES: dict[str, frozenset[Role]] = {
     "me": EVERYONE,
@@ -39,6 +41,7 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
     "coverage_gaps": CLINICAL | ADMINS,
     "escalation_acknowledge": CLINICAL,
     "notifications_inbox": CLINICAL | ADMINS,
+    "audit_summary": AUDITORS,
     # Not an endpoint: who sees what the service holds for a referral's NHS
     # number and any identity mismatch. Everyone else sees the patient details
     # exactly as their referral sent them (issue 8, hazard H18).

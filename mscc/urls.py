@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("pathways.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
     path("api/v1/", include("notifications.api.escalation_urls")),
+    path("api/v1/", include("audit.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The docs page's script is a file of its own (?script), not inline: the
     # Content-Security-Policy allows no inline script. Signed-in users only.

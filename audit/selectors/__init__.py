@@ -1,0 +1,1 @@
+"""Reads for the audit: who may see which figures, and the figures."""

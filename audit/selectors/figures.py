@@ -1,0 +1,375 @@
+"""The audit's raw figures: counts, medians and 90th percentiles computed by
+the database in a fixed handful of queries, whatever the number of months or
+referrals (no row per referral leaves the database).
+
+Nothing here is suppressed: ``audit.selectors.summary`` applies suppression
+before anything is shown. The definitions are those of
+docs/clinical-rules.md, section 6 (QS56's numerators and denominators).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, ExtractDay, ExtractMonth, ExtractYear
+
+from audit.models import PostcodeDeprivation
+from audit.periods import Month
+from audit.sql import HoursBetween, Percentile
+from pathways.codes import ClockStatus, EventKind
+from pathways.models import ClinicalEvent, Clock, ClockDefinition
+from referrals.models import Referral
+
+# The incidence and outcome breakdowns, in the order the report shows them.
+BREAKDOWNS: tuple[str, ...] = (
+    "category",
+    "primary_tumour",
+    "referring_setting",
+    "organisation",
+    "age_band",
+    "sex",
+    "imd_decile",
+)
+OUTCOMES: tuple[str, ...] = (
+    "ambulatory_at_presentation",
+    "ambulatory_after_treatment",
+    "died_within_30_days",
+)
+DIMENSIONS = BREAKDOWNS + OUTCOMES
+
+# Age bands at received_at (docs/clinical-rules.md, section 6).
+AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("under_18", 0, 18),
+    ("18_49", 18, 50),
+    ("50_59", 50, 60),
+    ("60_69", 60, 70),
+    ("70_79", 70, 80),
+    ("80_plus", 80, None),
+)
+NO_PRIMARY = "none_known"
+UNKNOWN_DECILE = "unknown"
+# 30-day mortality counts deaths within 30 days of receipt.
+MORTALITY_WINDOW = timedelta(days=30)
+
+StandardKey = tuple[str, str, float | None]  # clock kind, reference, target hours
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which referrals: an alliance's, or one service's, received in whole months."""
+
+    alliance_id: int
+    service_id: int | None
+    first: Month
+    last: Month
+
+
+@dataclass
+class Timeliness:
+    not_appropriate: int = 0
+    eligible: int = 0
+    pending: int = 0
+    met: int = 0
+    stopped: int = 0
+    median_hours: float | None = None
+    p90_hours: float | None = None
+
+
+@dataclass
+class Interval:
+    count: int = 0
+    median_hours: float | None = None
+    p90_hours: float | None = None
+
+
+@dataclass
+class RawFigures:
+    # (dimension, month index, code) → referrals; dimension "total" has code "".
+    counts: dict[tuple[str, int, str], int] = field(default_factory=dict)
+    # Organisation code → its kind and name, for labels.
+    organisations: dict[str, str] = field(default_factory=dict)
+    # (month index or None for the whole period, standard) → the row.
+    timeliness: dict[tuple[int | None, StandardKey], Timeliness] = field(default_factory=dict)
+    # Standard → the single category its clock definitions apply to, if one.
+    standard_category: dict[StandardKey, str | None] = field(default_factory=dict)
+    # (month index or None, interval name) → the interval.
+    intervals: dict[tuple[int | None, str], Interval] = field(default_factory=dict)
+
+
+def _month_index(path: str) -> Any:
+    # Extract* use the current time zone (Europe/London), so a referral
+    # received at 00:30 BST on 1 June counts in June on every database.
+    return ExpressionWrapper(
+        ExtractYear(path) * 12 + ExtractMonth(path) - 1, output_field=IntegerField()
+    )
+
+
+def referrals_in(scope: Scope) -> "QuerySet[Referral]":
+    """The referrals a scope counts: received in its months, one per episode
+    (a referral closed as another's duplicate is not counted again)."""
+    from django.utils import timezone
+
+    zone = timezone.get_current_timezone()
+    referrals = Referral.objects.filter(
+        service__alliance_id=scope.alliance_id,
+        received_at__gte=scope.first.start(zone),
+        received_at__lt=scope.last.next().start(zone),
+        duplicate_of__isnull=True,
+    )
+    if scope.service_id is not None:
+        referrals = referrals.filter(service_id=scope.service_id)
+    return referrals
+
+
+def _age_band() -> Case:
+    """The age band at receipt, from the ``_age`` annotation."""
+    whens = [
+        When(
+            Q(_age__gte=low) if high is None else Q(_age__gte=low, _age__lt=high),
+            then=Value(code),
+        )
+        for code, low, high in AGE_BANDS
+    ]
+    return Case(*whens, default=Value(AGE_BANDS[0][0]), output_field=CharField())
+
+
+def _walking(value: str) -> Case:
+    return Case(
+        When(**{value: True}, then=Value("yes")),
+        When(**{value: False}, then=Value("no")),
+        default=Value("not_recorded"),
+        output_field=CharField(),
+    )
+
+
+def _per_referral(scope: Scope) -> "QuerySet[Any]":
+    """One row per referral with each breakdown's code: the inner query the
+    incidence aggregate groups (never fetched row by row)."""
+    withdrawn = Q(correction__isnull=False)
+    latest_walking = (
+        ClinicalEvent.objects.filter(referral=OuterRef("pk"), kind=EventKind.AMBULATORY_ASSESSED)
+        .exclude(withdrawn)
+        .order_by("-occurred_at", "-recorded_at")
+        .values("ambulatory")[:1]
+    )
+    died = ClinicalEvent.objects.filter(
+        referral=OuterRef("pk"),
+        kind=EventKind.DIED,
+        occurred_at__lt=OuterRef("received_at") + MORTALITY_WINDOW,
+    ).exclude(withdrawn)
+    postcode_decile = PostcodeDeprivation.objects.filter(
+        postcode=OuterRef("patient__postcode")
+    ).values("imd_decile")[:1]
+    return (
+        referrals_in(scope)
+        .annotate(
+            _rm=ExtractMonth("received_at"),
+            _rd=ExtractDay("received_at"),
+            _bm=ExtractMonth("patient__date_of_birth"),
+            _bd=ExtractDay("patient__date_of_birth"),
+        )
+        .annotate(
+            _age=ExpressionWrapper(
+                ExtractYear("received_at")
+                - ExtractYear("patient__date_of_birth")
+                - Case(
+                    When(Q(_rm__lt=F("_bm")) | Q(_rm=F("_bm"), _rd__lt=F("_bd")), then=Value(1)),
+                    default=Value(0),
+                ),
+                output_field=IntegerField(),
+            ),
+            _walking_after=Subquery(latest_walking),
+            _decile=Coalesce("patient__imd_decile", Subquery(postcode_decile)),
+        )
+        .values(
+            month=_month_index("received_at"),
+            d_category=F("category"),
+            d_primary_tumour=Case(
+                When(primary_tumour="", then=Value(NO_PRIMARY)),
+                default=F("primary_tumour"),
+                output_field=CharField(),
+            ),
+            d_referring_setting=F("referring_organisation__kind"),
+            d_organisation=F("referring_organisation__code"),
+            d_age_band=_age_band(),
+            d_sex=F("patient__sex"),
+            d_imd_decile=Case(
+                When(_decile__isnull=True, then=Value(UNKNOWN_DECILE)),
+                default=Cast("_decile", CharField()),
+                output_field=CharField(),
+            ),
+            d_ambulatory_at_presentation=_walking("ambulatory"),
+            d_ambulatory_after_treatment=_walking("_walking_after"),
+            d_died_within_30_days=Case(
+                When(Exists(died), then=Value("yes")), default=Value("no"), output_field=CharField()
+            ),
+        )
+    )
+
+
+def _incidence_sql(inner_sql: str) -> str:
+    """Counts by month for every dimension, from one pass over the referrals:
+    GROUPING SETS on PostgreSQL; the same rows by UNION ALL elsewhere."""
+    # Only the module's own column names are joined into the text; every value
+    # the caller gave is a parameter of ``inner_sql``.
+    columns = [f"d_{name}" for name in DIMENSIONS]
+    if connection.vendor == "postgresql":
+        sets = ", ".join(f"(month, {column})" for column in columns)
+        codes = ", ".join(columns)
+        return (
+            f"SELECT month, GROUPING({codes}) AS grouping_id, {codes}, COUNT(*) "  # noqa: S608
+            f"FROM ({inner_sql}) AS r GROUP BY GROUPING SETS ((month), {sets})"
+        )
+    parts = ["SELECT month, 'total', '', COUNT(*) FROM r GROUP BY month"]
+    parts += [
+        f"SELECT month, '{name}', {column}, COUNT(*) FROM r GROUP BY month, {column}"  # noqa: S608
+        for name, column in zip(DIMENSIONS, columns, strict=True)
+    ]
+    return f"WITH r AS ({inner_sql}) " + " UNION ALL ".join(parts)
+
+
+def _counts(scope: Scope) -> dict[tuple[str, int, str], int]:
+    inner_sql, params = _per_referral(scope).query.sql_with_params()
+    counts: dict[tuple[str, int, str], int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_incidence_sql(inner_sql), params)
+        rows = cursor.fetchall()
+    if connection.vendor == "postgresql":
+        # GROUPING(...) sets a bit per dimension left out of the row's set:
+        # all bits set is the month total; otherwise the one clear bit names it.
+        everything = (1 << len(DIMENSIONS)) - 1
+        for month, grouping_id, *codes, count in rows:
+            if grouping_id == everything:
+                counts[("total", month, "")] = count
+                continue
+            position = next(
+                i
+                for i in range(len(DIMENSIONS))
+                if not grouping_id & (1 << (len(DIMENSIONS) - 1 - i))
+            )
+            counts[(DIMENSIONS[position], month, str(codes[position]))] = count
+    else:
+        for month, name, code, count in rows:
+            counts[(name, month, str(code))] = count
+    return counts
+
+
+def _timeliness(scope: Scope, now: datetime) -> dict[tuple[int | None, StandardKey], Timeliness]:
+    """Per standard, by month and for the whole period (two queries)."""
+    counted = Q(not_appropriate=False)
+    stopped = counted & Q(status__in=[ClockStatus.MET, ClockStatus.MET_LATE])
+    # Breached: still running past due at ``now`` (measured clocks have no due time).
+    breached = counted & Q(status=ClockStatus.RUNNING, due_at__lte=now)
+    hours = Case(When(stopped, then=HoursBetween("started_at", "stopped_at")))
+    # Prefixed: an annotation named like a field ("not_appropriate") would
+    # shadow it in the filters of the annotations after it.
+    aggregates = {
+        "n_not_appropriate": Count("id", filter=Q(not_appropriate=True)),
+        "n_eligible": Count("id", filter=stopped | breached),
+        "n_pending": Count(
+            "id",
+            filter=counted
+            & Q(status=ClockStatus.RUNNING)
+            & (Q(due_at__gt=now) | Q(due_at__isnull=True)),
+        ),
+        "n_met": Count("id", filter=counted & Q(status=ClockStatus.MET)),
+        "n_stopped": Count("id", filter=stopped),
+        "n_median_hours": Percentile(hours, 0.5),
+        "n_p90_hours": Percentile(hours, 0.9),
+    }
+    clocks = Clock.objects.filter(referral__in=referrals_in(scope).values("pk"), void=False)
+    rows: dict[tuple[int | None, StandardKey], Timeliness] = {}
+    by_month = clocks.values(
+        "kind", "reference", "target", month=_month_index("referral__received_at")
+    ).annotate(**aggregates)
+    whole = clocks.values("kind", "reference", "target").annotate(**aggregates)
+    grouped_rows: list[tuple[bool, Any]] = [(True, by_month), (False, whole)]
+    for month, grouped in grouped_rows:
+        for row in grouped.order_by():
+            key = (row["kind"], row["reference"], _hours(row["target"]))
+            rows[(row["month"] if month else None, key)] = Timeliness(
+                not_appropriate=row["n_not_appropriate"],
+                eligible=row["n_eligible"],
+                pending=row["n_pending"],
+                met=row["n_met"],
+                stopped=row["n_stopped"],
+                median_hours=row["n_median_hours"],
+                p90_hours=row["n_p90_hours"],
+            )
+    return rows
+
+
+def _hours(target: timedelta | None) -> float | None:
+    return None if target is None else target.total_seconds() / 3600
+
+
+def _standard_categories(standards: set[StandardKey]) -> dict[StandardKey, str | None]:
+    """A standard's category: the one its clock definitions apply to, if they
+    apply to exactly one (the MRI standards differ by category)."""
+    seen: dict[StandardKey, set[str]] = {}
+    definitions = ClockDefinition.objects.values_list("kind", "reference", "target", "categories")
+    for kind, reference, target, categories in definitions.distinct():
+        key = (kind, reference, _hours(target))
+        if key in standards:
+            seen.setdefault(key, set()).update(categories or [])
+    return {
+        key: next(iter(seen[key])) if len(seen.get(key, ())) == 1 else None for key in standards
+    }
+
+
+INTERVALS: dict[str, tuple[str, str]] = {
+    # From the onset of neurological symptoms to the referral (NG234 1.1.12).
+    "onset_to_referral": ("neuro_onset_at", "received_at"),
+    # From the referral to the coordinator's acknowledgement (NG234 1.1.6).
+    "referral_to_acknowledgement": ("received_at", "acknowledged_at"),
+}
+
+
+def _intervals(scope: Scope) -> dict[tuple[int | None, str], Interval]:
+    aggregates: dict[str, Any] = {}
+    for name, (start, end) in INTERVALS.items():
+        hours = HoursBetween(start, end)
+        aggregates[f"{name}__count"] = Count(
+            "id", filter=Q(**{f"{start}__isnull": False, f"{end}__isnull": False})
+        )
+        aggregates[f"{name}__median"] = Percentile(hours, 0.5)
+        aggregates[f"{name}__p90"] = Percentile(hours, 0.9)
+    referrals = referrals_in(scope)
+    results: dict[tuple[int | None, str], Interval] = {}
+    by_month = referrals.values(month=_month_index("received_at")).annotate(**aggregates).order_by()
+    whole = referrals.aggregate(**aggregates)
+    for row in [*by_month, {**whole, "month": None}]:
+        for name in INTERVALS:
+            results[(row["month"], name)] = Interval(
+                count=row[f"{name}__count"] or 0,
+                median_hours=row[f"{name}__median"],
+                p90_hours=row[f"{name}__p90"],
+            )
+    return results
+
+
+def raw_figures(scope: Scope, *, now: datetime) -> RawFigures:
+    """Every figure of the summary, unsuppressed, in a fixed number of queries."""
+    figures = RawFigures(
+        counts=_counts(scope),
+        timeliness=_timeliness(scope, now),
+        intervals=_intervals(scope),
+    )
+    figures.standard_category = _standard_categories({key for _, key in figures.timeliness})
+    return figures
