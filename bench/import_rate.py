@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -159,27 +160,35 @@ class Run:
 
 
 def timed(env: dict[str, str], name: str, rows: int, *args: str) -> tuple[Run, str]:
-    """Run ``manage.py <args>``, polling its peak resident memory; (run, stdout)."""
-    with (
-        tempfile.TemporaryFile(mode="w+") as out_file,
-        tempfile.TemporaryFile(mode="w+") as err_file,
-    ):
+    """Run ``manage.py <args>``, polling its peak resident memory and passing
+    its progress lines (stderr) through; (run, stdout and stderr)."""
+    lines: list[str] = []
+
+    def relay(stream: Any) -> None:
+        for line in stream:
+            lines.append(line)
+            print(f"  {name}: {line.rstrip()}", flush=True)
+
+    with tempfile.TemporaryFile(mode="w+") as out_file:
         started = time.monotonic()
         child = subprocess.Popen(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
             env=env,
             stdout=out_file,
-            stderr=err_file,
+            stderr=subprocess.PIPE,
+            text=True,
         )
+        reader = threading.Thread(target=relay, args=(child.stderr,), daemon=True)
+        reader.start()
         peak = 0
         while child.poll() is None:
             peak = max(peak, vm_hwm_kib(child.pid))
             time.sleep(0.2)
         wall = time.monotonic() - started
+        reader.join(timeout=10)
         out_file.seek(0)
-        err_file.seek(0)
-        out, err = out_file.read(), err_file.read()
+        out, err = out_file.read(), "".join(lines)
     if child.returncode != 0:
         raise RuntimeError(f"{name} failed ({child.returncode}):\n{err[-4000:]}")
     return Run(name=name, rows=rows, wall_s=wall, peak_rss_kib=peak or None), out + err
@@ -314,10 +323,11 @@ def measure(opts: Options, env: dict[str, str], work: Path) -> dict[str, Any]:
     print(f"Wrote {opts.rows:,} synthetic rows ({size / 1e6:.1f} MB).", flush=True)
     load_before = os.getloadavg()[0]
 
+    every = max(opts.rows // 10, 100)
     runs = []
     for name in ("import", "import again (all skipped)"):
         run, output = timed(
-            env, name, opts.rows, "import_referrals", str(source), "--progress-every", "0"
+            env, name, opts.rows, "import_referrals", str(source), "--progress-every", str(every)
         )
         match = SUMMARY.search(output)
         if match is None:
@@ -342,7 +352,7 @@ def measure(opts: Options, env: dict[str, str], work: Path) -> dict[str, Any]:
         "--output",
         str(exported),
         "--progress-every",
-        "0",
+        str(every),
     )
     with exported.open(newline="", encoding="utf-8") as f:
         lines = sum(1 for _ in csv.reader(f)) - 1

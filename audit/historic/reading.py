@@ -263,7 +263,9 @@ def _row(
     clinical = _clinical(values)
     patient_columns = ("nhs_number", "date_of_birth", "sex", "postcode")
     if ok("received_at", *patient_columns, *clinical) and received_at is not None:
-        problems += _input_problems(line, values, clinical, received_at, bad)
+        # Intake's own messages, but none for a column already reported.
+        reported = {p.column for p in problems}
+        problems += _input_problems(line, values, clinical, received_at, reported)
     if ok("received_at", "date_of_birth", "suspected_at", "neuro_onset_at") and received_at:
         problems += _event_problems(line, values, events, received_at, now)
     if ok(C.event_column(E.AMBULATORY_ASSESSED), "ambulatory_after_treatment"):

@@ -650,3 +650,13 @@ def test_a_dry_run_with_create_missing_makes_nothing(historic: Service, tmp_path
 
     assert _counts() == before
     assert "organisation GP-NEW would be created" in out
+
+
+def test_a_column_is_reported_once(historic: Service, tmp_path: Path) -> None:
+    rows = fixture_rows()
+    rows[0]["suspected_at"] = "2025-03-04T10:00:00+00:00"  # a day after receipt
+
+    message = _refused(tmp_path, rows)
+
+    assert message.count("line 2, column suspected_at") == 1
+    assert "line 2, column suspected_at: after received_at" in message
