@@ -660,3 +660,13 @@ def test_a_column_is_reported_once(historic: Service, tmp_path: Path) -> None:
 
     assert message.count("line 2, column suspected_at") == 1
     assert "line 2, column suspected_at: after received_at" in message
+
+
+def test_a_spreadsheets_file_imports(historic: Service, tmp_path: Path) -> None:
+    """Saved by a spreadsheet: a byte-order mark and CRLF line ends."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + FIXTURE.read_text().replace("\n", "\r\n").encode())
+
+    out, _ = run_import(path)
+
+    assert "rows read 5, imported 5" in out
