@@ -1077,6 +1077,9 @@ def measure(opts: Options, env: dict[str, str], var_dir: Path) -> dict[str, Any]
     )
     _, statements = count_queries(target)
 
+    # DEBUG off serves hashed static files from the manifest collectstatic makes
+    # (the page's stylesheets); into the temporary MSCC_VAR_DIR.
+    manage(env, "collectstatic", "--no-input", "-v", "0")
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = var_dir / "gunicorn.log"
