@@ -172,6 +172,8 @@ class Referral(models.Model):
             ),
             # Intake limits: a referrer's referrals in the last hour.
             models.Index(fields=["referred_by", "-received_at"], name="referral_by_received"),
+            # The audit: an alliance's referrals received in a period.
+            models.Index(fields=["received_at"], name="referral_received"),
         ]
         constraints = [
             models.CheckConstraint(
