@@ -60,7 +60,7 @@ class AuditSummaryView(APIView):
         query = request.query_params
         output = format_from(query)
         scope = audit_scope_for(
-            user=request.user,
+            user=request.user,  # type: ignore[arg-type]  # signed in: RolePermission
             alliance_code=query.get("alliance"),
             service_code=query.get("service"),
         )

@@ -11,7 +11,8 @@ from referrals.codes import OrganisationKind
 class Alliance(models.Model):
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=200)
-    # For incidence per 100,000 in the audit reports (audit/, to come); optional.
+    # For incidence per 100,000 a year in the audit reports; optional (no rates
+    # without it).
     population = models.PositiveIntegerField(null=True, blank=True)
     # Counts from 1 up to this are suppressed in audit breakdowns.
     suppression_threshold = models.PositiveSmallIntegerField(
