@@ -234,8 +234,10 @@ class _Builder:
             elif eligible:
                 percent = round(100 * met / eligible, 1)
         # A median of a few people's times is theirs: withheld with the count.
+        # Withheld, not blank, beside a suppressed count even when no clock
+        # stopped: a blank would say so, and so that met is 0.
         timed = eligible is not None and raw.stopped > self.threshold
-        if not timed and raw.stopped:
+        if not timed and (raw.stopped or eligible is None or "met" in withheld):
             withheld += ["median_hours", "p90_hours"]
         return {
             "clock": kind,
@@ -258,7 +260,7 @@ class _Builder:
         interval = self.raw.intervals.get((period, name)) or Interval()
         timed = count is not None and count > self.threshold
         withheld = [] if count is not None else ["count"]
-        if not timed and interval.count:
+        if not timed and (interval.count or count is None):
             withheld += ["median_hours", "p90_hours"]
         return {
             "interval": name,
