@@ -443,6 +443,13 @@ MSCC_EVENT_LOOKBACK_DAYS = env.int("MSCC_EVENT_LOOKBACK_DAYS", default=90)
 MSCC_DATABASE_RETRY_AFTER_SECONDS = env.int("MSCC_DATABASE_RETRY_AFTER_SECONDS", default=15)
 # Seconds of client clock skew tolerated on times that must not be in the future.
 MSCC_FUTURE_SKEW_SECONDS = env.int("MSCC_FUTURE_SKEW_SECONDS", default=300)
+# The audit dashboard's SPC charts judge "assurance" (will the standard be
+# met month after month?) against this percentage. NG234's time standards are
+# for every person, so 100 by default; an alliance that agrees a working
+# target with its commissioners (95, say) sets it here.
+MSCC_AUDIT_SPC_TARGET_PERCENT = env.float("MSCC_AUDIT_SPC_TARGET_PERCENT", default=100.0)
+if not 0 <= MSCC_AUDIT_SPC_TARGET_PERCENT <= 100:
+    raise ImproperlyConfigured("MSCC_AUDIT_SPC_TARGET_PERCENT must be from 0 to 100.")
 
 # --- Logging -----------------------------------------------------------------
 # One JSON object a line on stderr (core/logs.py), carrying ids, references and

@@ -28,6 +28,7 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    path("audit/", include("audit.urls")),
     path("", include("notifications.urls")),
     path("", include("coordinator.urls")),
 ]

@@ -6,15 +6,20 @@ from django.views.decorators.http import require_GET
 
 from coordinator.views.common import PageRequest, page
 from core.permissions import ACTION_ROLES
+from core.roles import Role
 
 
 @page()
 @require_GET
 def home(request: PageRequest) -> HttpResponse:
-    """Each role's first page: the queue, their referrals, or a holding page."""
+    """Each role's first page: the queue, their referrals, the audit
+    dashboard (an alliance lead), or a page of links."""
     role = request.user.role
     if role in ACTION_ROLES["queue"]:
         return redirect("queue")
     if role in ACTION_ROLES["referral_list"]:
         return redirect("referral_mine")
+    if role == Role.ALLIANCE_LEAD:
+        # By URL name: the audit app sits above this one and is never imported here.
+        return redirect("audit_dashboard")
     return render(request, "referrals/home_later.html")

@@ -100,11 +100,28 @@ def test_home_redirects_by_role(world: Any, who: str, target: str) -> None:
     assert response["Location"] == target
 
 
-@pytest.mark.parametrize("who", ["lead", "admin"])
-def test_home_for_lead_and_admin_says_their_pages_come_later(world: Any, who: str) -> None:
-    response = signed_in(world.all_users()[who]).get("/")
+def test_home_lands_an_alliance_lead_on_the_audit_dashboard(world: Any) -> None:
+    response = signed_in(world.lead).get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/audit/"
+
+
+def test_home_for_a_service_admin_links_to_the_audit_and_the_rota(world: Any) -> None:
+    response = signed_in(world.admin).get("/")
     assert response.status_code == 200
-    assert "come later" in html(response)
+    body = html(response)
+    assert '<a href="/audit/">Audit dashboard</a>' in body
+    assert '<a href="/rota/">Rota</a>' in body
+    assert "come later" in body
+
+
+@pytest.mark.parametrize(
+    ("who", "shown"), [("lead", True), ("admin", True), ("coordinator", False)]
+)
+def test_the_nav_has_the_audit_for_those_who_may_see_it(world: Any, who: str, shown: bool) -> None:
+    response = signed_in(world.all_users()[who]).get("/accounts/")
+    nav = html(response).split('<nav aria-label="Main"', 1)[1].split("</nav>", 1)[0]
+    assert ('href="/audit/"' in nav) is shown
 
 
 @pytest.mark.parametrize(
