@@ -32,7 +32,8 @@ from django.db.models.functions import Cast, Coalesce, ExtractDay, ExtractMonth,
 from audit.models import PostcodeDeprivation
 from audit.periods import Month
 from audit.sql import HoursBetween, Percentile
-from pathways.codes import ClockStatus, EventKind
+from pathways.codes import ClockCondition, ClockStatus, EventKind
+from pathways.defaults import INTAKE_ANCHORS
 from pathways.models import ClinicalEvent, Clock, ClockDefinition
 from referrals.models import Referral
 
@@ -108,6 +109,10 @@ class RawFigures:
     timeliness: dict[tuple[int | None, StandardKey], Timeliness] = field(default_factory=dict)
     # Standard → the single category its clock definitions apply to, if one.
     standard_category: dict[StandardKey, str | None] = field(default_factory=dict)
+    # Standard → the categories each referral of which starts one clock of it
+    # at intake (acknowledgement, advice, MRI): only standards whose every
+    # definition does, unconditionally.
+    standard_population: dict[StandardKey, tuple[str, ...]] = field(default_factory=dict)
     # (month index or None, interval name) → the interval.
     intervals: dict[tuple[int | None, str], Interval] = field(default_factory=dict)
 
@@ -319,18 +324,28 @@ def _hours(target: timedelta | None) -> float | None:
     return None if target is None else target.total_seconds() / 3600
 
 
-def _standard_categories(standards: set[StandardKey]) -> dict[StandardKey, str | None]:
+def _standard_categories(
+    standards: set[StandardKey],
+) -> tuple[dict[StandardKey, str | None], dict[StandardKey, tuple[str, ...]]]:
     """A standard's category: the one its clock definitions apply to, if they
-    apply to exactly one (the MRI standards differ by category)."""
+    apply to exactly one (the MRI standards differ by category). And its
+    categories, where every referral of them starts one clock of it at intake."""
     seen: dict[StandardKey, set[str]] = {}
-    definitions = ClockDefinition.objects.values_list("kind", "reference", "target", "categories")
-    for kind, reference, target, categories in definitions.distinct():
+    at_intake: dict[StandardKey, bool] = {}
+    definitions = ClockDefinition.objects.values_list(
+        "kind", "reference", "target", "categories", "start_event", "applies_when"
+    )
+    for kind, reference, target, categories, start, applies_when in definitions.distinct():
         key = (kind, reference, _hours(target))
         if key in standards:
             seen.setdefault(key, set()).update(categories or [])
-    return {
+            always = applies_when == ClockCondition.ALWAYS and start in INTAKE_ANCHORS
+            at_intake[key] = at_intake.get(key, True) and always
+    single = {
         key: next(iter(seen[key])) if len(seen.get(key, ())) == 1 else None for key in standards
     }
+    population = {key: tuple(sorted(seen[key])) for key, always in at_intake.items() if always}
+    return single, population
 
 
 INTERVALS: dict[str, tuple[str, str]] = {
@@ -371,5 +386,7 @@ def raw_figures(scope: Scope, *, now: datetime) -> RawFigures:
         timeliness=_timeliness(scope, now),
         intervals=_intervals(scope),
     )
-    figures.standard_category = _standard_categories({key for _, key in figures.timeliness})
+    figures.standard_category, figures.standard_population = _standard_categories(
+        {key for _, key in figures.timeliness}
+    )
     return figures

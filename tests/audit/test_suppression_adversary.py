@@ -23,7 +23,7 @@ from audit.suppression import Sum, suppressed_cells
 from pathways.codes import EventKind
 from referrals.codes import OrganisationKind
 from referrals.models import Alliance, User
-from tests.audit.attack import Equation, Knowledge, direct, merge, parse, read, solve
+from tests.audit.attack import Equation, Knowledge, direct, key, merge, parse, read, solve
 from tests.audit.historic_rows import Period, RowMaker, load_rows, local
 from tests.factories import (
     AllianceFactory,
@@ -189,6 +189,62 @@ def test_two_overlapping_periods_differenced_give_nothing_away(db, api):
     assert not small, "\n".join(f"{c}: {h}" for c, h in list(small.items())[:10])
 
 
+# Every referral of these categories starts one clock of the standard at
+# intake (unless its pathway ended first): eligible + not appropriate +
+# pending of the row is, near enough, the referrals of its categories. An
+# attacker may take it as exactly so.
+AT_INTAKE = {
+    "Local (NG234 1.1.6, 1.3.2)": ("suspected_mscc", "emergency_spinal_assessment"),
+    "Local (NG234 1.1.6)": (
+        "suspected_spinal_metastases", "oncology_assessment", "safety_net", "no_action",
+    ),
+    "NG234 1.3.3": ("suspected_spinal_metastases",),
+    "NG234 1.5.2; QS56 statement 3": ("suspected_mscc",),
+    "NG234 1.5.3; QS56 statement 2": ("suspected_spinal_metastases",),
+}  # fmt: skip
+
+
+def clocks_are_referrals(knowledge: Knowledge, rows: list[dict[str, str]]) -> None:
+    """The attacker's extra sums: a row's clocks are its categories' referrals."""
+    for row in rows:
+        categories = AT_INTAKE.get(row["reference"])
+        if row["table"] != "timeliness" or categories is None:
+            continue
+        terms = {key(row["period"], row, c): 1 for c in ("eligible", "not_appropriate", "pending")}
+        for category in categories:
+            cell = next(
+                r for r in rows
+                if r["period"] == row["period"] and r["table"] == "referrals"
+                and r["code"] == category
+            )  # fmt: skip
+            terms[key(row["period"], cell, "referrals")] = -1
+        knowledge.equations.append(Equation(terms, 0, "clocks of a standard = its referrals"))
+
+
+@pytest.mark.slow
+def test_clocks_against_referrals_give_nothing_away(db, api):
+    """Seed 6 gave April's 3 and May's 4 emergency spinal assessments and
+    May's 1 no-action referral away (acknowledgement rows against the
+    category counts) before audit/selectors/summary.py tied each intake
+    standard's clocks to its categories' referrals."""
+    stress = Stress(6)
+    for threshold in (5, 10):
+        Alliance.objects.filter(pk=stress.alliance.pk).update(suppression_threshold=threshold)
+        for user in (stress.lead, stress.admin):
+            text = fetch_csv(api, user, **{"from": "2025-01", "to": "2025-06"})
+            knowledge, rows = read(text)
+            clocks_are_referrals(knowledge, rows)
+            solve(knowledge)
+            # A suppressed zero may be known to be zero (the sums of a few
+            # zeros are zero); nothing else.
+            given_away = {
+                cell: how
+                for cell, how in knowledge.recovered.items()
+                if "non-negativity" not in how
+            }
+            assert not given_away, (threshold, user.role, given_away)
+
+
 # --- The rules on random tables -------------------------------------------------
 
 
@@ -237,9 +293,9 @@ def test_suppressed_cells_on_random_tables(table):
     values, sums, threshold, exempt, forced = table
     hidden = suppressed_cells(values, threshold=threshold, sums=sums, exempt=exempt, forced=forced)
     assert not hidden & set(exempt), "an exempt cell is never hidden"
-    for key, value in values.items():
-        if 1 <= value <= threshold and key not in exempt:
-            assert key in hidden, f"{key} = {value} is shown"
+    for cell, value in values.items():
+        if 1 <= value <= threshold and cell not in exempt:
+            assert cell in hidden, f"{cell} = {value} is shown"
     assert set(forced) <= hidden
     for s in sums:
         unknowns = sum(cell in hidden for cell in (s.total, *s.members))
