@@ -14,6 +14,7 @@ from coordinator.services.intake import referral_create, referral_create_from_in
 from coordinator.services.provision import ServiceNotConfigured, service_provision
 from coordinator.services.status import (
     referral_acknowledge,
+    referral_close_historic,
     referral_link_duplicate,
     referral_override_category,
     referral_status_change,
@@ -27,6 +28,7 @@ __all__ = [
     "referral_acknowledge",
     "referral_clock_not_appropriate",
     "referral_clocks_follow",
+    "referral_close_historic",
     "referral_create",
     "referral_create_from_input",
     "referral_event_add",

@@ -31,11 +31,16 @@ def status_set(
     status: ReferralStatus,
     reason: str = "",
     also: tuple[str, ...] = (),
+    reopenable: bool = True,
 ) -> None:
     """Write the referral's status: the only place it is written. The caller
     holds the lock and has checked the move; ``also`` names other fields it
-    set on ``referral`` that go in the same write (one history row)."""
-    if status in TERMINAL_STATUSES and referral.status not in TERMINAL_STATUSES:
+    set on ``referral`` that go in the same write (one history row).
+    ``reopenable=False``: a closure that keeps no state to reopen to
+    (``referral_close_historic``)."""
+    if status in TERMINAL_STATUSES and not reopenable:
+        referral.status_before_close = ""
+    elif status in TERMINAL_STATUSES and referral.status not in TERMINAL_STATUSES:
         referral.status_before_close = referral.status
     elif status not in TERMINAL_STATUSES:
         referral.status_before_close = ""
@@ -156,6 +161,79 @@ def referral_status_change(
         status=target,
         reason=reason,
         also=("redirected_to",),
+    )
+    referral_clocks_follow(referral=referral, user=user, now=now)
+    return referral
+
+
+# The closures a historic record may be imported with (a death is its event).
+HISTORIC_CLOSINGS = frozenset(
+    {
+        ReferralStatus.CLOSED,
+        ReferralStatus.CLOSED_NOT_MSCC,
+        ReferralStatus.REDIRECTED,
+        ReferralStatus.WITHDRAWN,
+    }
+)
+HISTORIC_REDIRECTED_TO = "Not recorded (historic record)"
+
+
+@transaction.atomic
+def referral_close_historic(
+    *,
+    referral: Referral,
+    user: User,
+    now: datetime,
+    reason: str,
+    status: ReferralStatus = ReferralStatus.CLOSED,
+) -> Referral:
+    """Close a referral taken from a historic record (``manage.py
+    import_referrals``) at ``now``, the last moment the record knows of: the
+    clocks still running end there, so nobody is ever escalated about it.
+
+    Two differences from ``referral_status_change``, both because the record
+    is history rather than a referral in hand. It closes from any open state:
+    the file carries what happened to the patient (the events), not each
+    step of the state map, and walking the map would invent steps nobody took.
+    And it keeps no state to reopen to (``status_before_close`` blank, so
+    ``reopen_problem`` refuses): reopened, its clocks would run again against
+    due times long past, and every one would escalate at once to whoever is on
+    call today. A record imported wrongly is put right in its file and the
+    audit, not in the live queue."""
+    target = ReferralStatus(status)
+    if target not in HISTORIC_CLOSINGS:
+        raise DomainError(
+            f"A historic record is closed as one of {', '.join(sorted(HISTORIC_CLOSINGS))}.",
+            field="status",
+        )
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Give the reason it is closed.", field="reason")
+    referral = referral_locked(referral)
+    if referral.status in TERMINAL_STATUSES:
+        raise Conflict(
+            "The referral is closed: its status cannot change.", code="invalid_transition"
+        )
+    if target == ReferralStatus.CLOSED_NOT_MSCC and not _standing(
+        referral, EventKind.MSCC_RULED_OUT
+    ):
+        # As referral_status_change: closing as not MSCC says MSCC was ruled out.
+        event_record(
+            referral=referral,
+            kind=EventKind.MSCC_RULED_OUT,
+            occurred_at=now,
+            user=user,
+            details=reason,
+        )
+    referral.redirected_to = HISTORIC_REDIRECTED_TO if target == ReferralStatus.REDIRECTED else ""
+    status_set(
+        referral=referral,
+        user=user,
+        now=now,
+        status=target,
+        reason=reason,
+        also=("redirected_to",),
+        reopenable=False,
     )
     referral_clocks_follow(referral=referral, user=user, now=now)
     return referral
