@@ -135,9 +135,15 @@ class RowMaker:
     """Seeded synthetic rows, each a plausible episode of one category."""
 
     def __init__(
-        self, seed: int, period: Period, organisations: list[str], services: list[str]
+        self,
+        seed: int,
+        period: Period,
+        organisations: list[str],
+        services: list[str],
+        prefix: str = "HIST",
     ) -> None:
         self.rng = random.Random(seed)
+        self.prefix = prefix
         self.period = period
         self.organisations = organisations
         self.services = services
@@ -182,7 +188,7 @@ class RowMaker:
         row = dict.fromkeys(COLUMNS, "")
         row.update(draft.fields)
         row.update(
-            reference=f"HIST-{self.number:05d}",
+            reference=f"{self.prefix}-{self.number:05d}",
             nhs_number=next_nhs_number(),
             date_of_birth=born.isoformat(),
             sex=rng.choice([s.value for s in Sex]),

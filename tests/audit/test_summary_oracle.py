@@ -15,15 +15,20 @@ not yet due; a death ends a clock that had not stopped, and a clock that
 ended so is not counted).
 """
 
+import csv
+import io
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
+from audit.historic.columns import COLUMNS as HISTORIC_COLUMNS
 from audit.models import PostcodeDeprivation
 from audit.periods import Month
 from audit.selectors.figures import Scope, raw_figures
@@ -31,6 +36,7 @@ from audit.selectors.summary import AuditScope, audit_summary
 from referrals.codes import OrganisationKind
 from referrals.models import Alliance, Organisation, Service, User
 from tests.audit.historic_rows import (
+    EVENT_COLUMNS,
     KNOWN_POSTCODES,
     ZONE,
     Period,
@@ -157,8 +163,17 @@ class Outcome:
     hours: float | None = None
 
 
-def clock_outcome(row: dict[str, str], standard: Standard) -> Outcome | None:
-    """What QS56 makes of this row for ``standard`` (None: not for this row)."""
+def last_moment(row: dict[str, str]) -> datetime:
+    """The latest time the row knows of (a historic record ends there)."""
+    times = [when(row[c]) for c in (*EVENT_COLUMNS, "received_at")]
+    return max(t for t in times if t is not None)
+
+
+def clock_outcome(
+    row: dict[str, str], standard: Standard, *, historic: bool = False
+) -> Outcome | None:
+    """What QS56 makes of this row for ``standard`` (None: not for this row).
+    ``historic``: the row is a finished record, nothing after its last moment."""
     if row["category"] not in standard.categories:
         return None
     if standard.condition == "dexamethasone_indicated" and not (
@@ -176,6 +191,13 @@ def clock_outcome(row: dict[str, str], standard: Standard) -> Outcome | None:
         )
         if operated != (standard.condition == "after_surgery"):
             return None
+    started_by_event = standard.start not in ("received_at", "suspected_at")
+    if historic and started_by_event and started_by >= last_moment(row):
+        # The import closes the record at its last moment, and nothing starts
+        # as the pathway ends: a clock its last event would start is never
+        # made (so its "not appropriate" reason is lost: see
+        # test_a_clock_started_by_the_last_event_of_an_imported_record_keeps_its_reason).
+        return None
     start = started_by
     onset = _time(row, "neuro_onset_at")
     if standard.clock == "surgery" and onset is not None and onset <= started_by:
@@ -186,16 +208,19 @@ def clock_outcome(row: dict[str, str], standard: Standard) -> Outcome | None:
     stop = (
         start if standard.clock == "mri" and mri_done_at_referral(row) else min(stops, default=None)
     )
-    died = _time(row, "died_at")
-    if stop is not None and (died is None or stop <= died):
+    # The pathway ends at a death, or with a historic record's last moment.
+    ended = _time(row, "died_at") or (last_moment(row) if historic else None)
+    if stop is not None and (ended is None or stop <= ended):
         hours = (stop - start).total_seconds() / 3600
         late = standard.target is not None and stop > start + standard.target
         return Outcome("met_late" if late else "met", hours)
-    if died is not None:
-        return Outcome("cancelled")  # the pathway ended before it stopped
-    if standard.target is not None and start + standard.target <= NOW:
+    due = None if standard.target is None else start + standard.target
+    # Not done by its due time, whatever came after: the standard was missed
+    # (QS56: in the denominator, not the numerator).
+    if due is not None and due <= (ended or NOW):
         return Outcome("breached")
-    return Outcome("pending")
+    # Ended before it was due (or measured): no outcome to count.
+    return Outcome("cancelled") if ended is not None else Outcome("pending")
 
 
 @dataclass
@@ -273,7 +298,7 @@ class Oracle:
     intervals: dict[tuple[int | None, str], list[float]]
 
 
-def oracle(rows: list[dict[str, str]]) -> Oracle:
+def oracle(rows: list[dict[str, str]], *, historic: bool = False) -> Oracle:
     """Every figure, by month and for the whole period (``None``)."""
     counts: dict[tuple[str, int | None, str], int] = defaultdict(int)
     timeliness: dict[tuple[int | None, Any], Row] = defaultdict(Row)
@@ -284,7 +309,7 @@ def oracle(rows: list[dict[str, str]]) -> Oracle:
             for dimension, code in breakdowns(row).items():
                 counts[(dimension, period, code)] += 1
             for standard in STANDARDS:
-                outcome = clock_outcome(row, standard)
+                outcome = clock_outcome(row, standard, historic=historic)
                 if outcome is not None:
                     timeliness[(period, standard.key)].add(outcome)
             for name, (start, end) in INTERVALS.items():
@@ -295,6 +320,21 @@ def oracle(rows: list[dict[str, str]]) -> Oracle:
 
 
 # --- The data -----------------------------------------------------------------
+
+
+# Nothing else happened (but what a row names).
+QUIET = {
+    column: ""
+    for column in (
+        *EVENT_COLUMNS,
+        "neuro_onset_at",
+        *(
+            f"{k}_not_appropriate_reason"
+            for k in ("acknowledgement", "advice", "mri", "stability_advice", "radiotherapy")
+        ),
+    )
+    if column not in ("received_at",)
+} | {"imaging_findings": "none", "imaging_modality": "", "ambulatory_after_treatment": ""}
 
 
 def edge_rows(maker: RowMaker) -> list[dict[str, str]]:
@@ -329,6 +369,22 @@ def edge_rows(maker: RowMaker) -> list[dict[str, str]]:
                   died_at=local(2025, 5, 11, 11, 59).isoformat()),
         maker.row(received=local(2025, 3, 10, 12, 0), category="oncology_assessment",
                   died_at=local(2025, 4, 9, 12, 0).isoformat()),
+        # Died ten hours after suspected MSCC, no MRI: the clock ended before
+        # it was due (not counted); died three days after: the MRI standard
+        # had been missed (breached).
+        *(
+            maker.row(
+                received=local(2025, 5, 5, 9, 0),
+                category=MSCC,
+                suspected_at=local(2025, 5, 5, 9, 0).isoformat(),
+                **QUIET
+                | {
+                    "acknowledged_at": local(2025, 5, 5, 9, 10).isoformat(),
+                    "died_at": died.isoformat(),
+                },
+            )
+            for died in (local(2025, 5, 5, 19, 0), local(2025, 5, 8, 9, 0))
+        ),
         # An MRI performed before the suspicion does not meet the standard.
         maker.row(received=local(2025, 2, 3, 10, 0), category=METS,
                   suspected_at=local(2025, 2, 3, 9, 0).isoformat(),
@@ -345,15 +401,14 @@ class Data:
     rows: list[dict[str, str]]
 
 
-def make_data(seed: int, count: int) -> Data:
+def make_data(seed: int, count: int, *, imported_from: Path | None = None) -> Data:
+    """The rows, taken in through the live services as they happened, or
+    (``imported_from``: a directory to write the file in) by ``manage.py
+    import_referrals``, which closes each record at its last moment."""
     alliance = AllianceFactory(
         code="HIST", name="Historic", suppression_threshold=1, population=POPULATION
     )
     services = {code: ServiceFactory(code=code, alliance=alliance) for code in SERVICES}
-    coordinators: dict[str, User] = {
-        code: CoordinatorFactory(username=f"coordinator-{code}", service=service)
-        for code, service in services.items()
-    }
     organisations: dict[str, Organisation] = {
         code: OrganisationFactory(code=code, name=code, kind=kind, alliance=alliance)
         for code, kind in ORGANISATIONS.items()
@@ -366,17 +421,33 @@ def make_data(seed: int, count: int) -> Data:
     rows = maker.rows(count) + edge_rows(maker)
     # Not counted: December, up to its last minute (GMT is UTC).
     before = Period(start=local(2024, 12, 1), end=local(2025, 1, 1), now=NOW)
-    december = RowMaker(seed + 1, before, list(ORGANISATIONS), list(SERVICES))
+    december = RowMaker(seed + 1, before, list(ORGANISATIONS), list(SERVICES), prefix="DEC")
     outside = [*december.rows(4), december.row(received=utc(2024, 12, 31, 23, 59))]
-    load_rows(
-        rows + outside, coordinators=coordinators, organisations=organisations, services=services
-    )
     # Nor another alliance's referrals in the same months.
     other = AllianceFactory(code="ELSEWHERE")
     other_service = ServiceFactory(code="ELSEWHERE-MSCC", alliance=other)
     other_gp = OrganisationFactory(code="ELSEWHERE-GP", alliance=other)
+    elsewhere = RowMaker(
+        seed + 2, PERIOD, [other_gp.code], [other_service.code], prefix="ELSE"
+    ).rows(6)
+    if imported_from is not None:
+        path = imported_from / "historic.csv"
+        with path.open("w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file)
+            writer.writerow(HISTORIC_COLUMNS)
+            for row in [*rows, *outside, *elsewhere]:
+                writer.writerow([row.get(c, "") for c in HISTORIC_COLUMNS])
+        call_command("import_referrals", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+        return Data(alliance, services, rows)
+    coordinators: dict[str, User] = {
+        code: CoordinatorFactory(username=f"coordinator-{code}", service=service)
+        for code, service in services.items()
+    }
     load_rows(
-        RowMaker(seed + 2, PERIOD, [other_gp.code], [other_service.code]).rows(6),
+        rows + outside, coordinators=coordinators, organisations=organisations, services=services
+    )
+    load_rows(
+        elsewhere,
         coordinators={other_service.code: CoordinatorFactory(service=other_service)},
         organisations={other_gp.code: other_gp},
         services={other_service.code: other_service},
@@ -513,8 +584,10 @@ def summary_disagreements(expected: Oracle, summary: dict[str, Any]) -> tuple[li
     return problems, withheld, checked
 
 
-def assert_agrees(data: Data, rows: list[dict[str, str]], service: Service | None) -> None:
-    expected = oracle(rows)
+def assert_agrees(
+    data: Data, rows: list[dict[str, str]], service: Service | None, *, historic: bool = False
+) -> None:
+    expected = oracle(rows, historic=historic)
     scope = Scope(data.alliance.pk, service.pk if service else None, FIRST, LAST)
     problems = raw_disagreements(expected, scope)
     assert not problems, "\n".join(problems[:40])
@@ -543,28 +616,81 @@ def _has(expected: Oracle, what: Callable[[Row], int], key: Any) -> bool:
 
 @pytest.mark.slow
 def test_summary_is_qs56_to_the_case_for_every_standard_and_month(db):
+    """Referrals taken in through the live services as they happened, some
+    still open at ``NOW``."""
     data = make_data(seed=20250630, count=230)
     rows = data.rows
     expected = oracle(rows)
     # The data exercises what it must: every timed standard with met, met
-    # late (or breached), pending and not-appropriate cases somewhere.
+    # late, breached and not-appropriate cases somewhere; pending ones for
+    # most; clocks ended by a death before they were due.
     for standard in STANDARDS:
         outcomes = {o.what for row in rows if (o := clock_outcome(row, standard))}
         if standard.target is not None:
-            assert {"met", "met_late", "breached", "not_appropriate"} <= outcomes, (
-                standard.key,
-                outcomes,
-            )
+            wanted = {"met", "met_late", "breached", "not_appropriate"}
+            assert wanted <= outcomes, (standard.key, outcomes)
     timed = [s for s in STANDARDS if s.target is not None]
-    assert any(_has(expected, lambda r: r.pending, s.key) for s in timed)
     assert sum(_has(expected, lambda r: r.pending, s.key) for s in timed) >= 4
     assert any(clock_outcome(row, s) == Outcome("cancelled") for row in rows for s in STANDARDS)
     assert expected.counts[("died_within_30_days", None, "yes")] > 0
     assert expected.counts[("imd_decile", None, "unknown")] > 0
-    assert all(
-        code in {c for (d, p, c) in expected.counts if d == "imd_decile"} for code in ("1", "3")
-    )
+    deciles = {c for (d, p, c) in expected.counts if d == "imd_decile"}
+    assert {"1", "3"} <= deciles
 
     assert_agrees(data, rows, None)
     for code, service in data.services.items():
         assert_agrees(data, [r for r in rows if r["service"] == code], service)
+
+
+@pytest.mark.slow
+def test_imported_referrals_are_qs56_to_the_case(db, tmp_path):
+    """The same rows as a historic file, by ``manage.py import_referrals``:
+    each record closed at its last moment, so a clock it never stopped is
+    breached if it was due by then and left out if not."""
+    data = make_data(seed=20250630, count=230, imported_from=tmp_path)
+    rows = data.rows
+    everything = set()
+    for standard in STANDARDS:
+        outcomes = {o.what for row in rows if (o := clock_outcome(row, standard, historic=True))}
+        everything |= outcomes
+        if standard.target is not None:
+            assert {"met", "not_appropriate"} <= outcomes, (standard.key, outcomes)
+    assert "pending" not in everything
+    assert {"met_late", "breached", "cancelled"} <= everything
+    assert_agrees(data, rows, None, historic=True)
+    for code, service in data.services.items():
+        historic = [r for r in rows if r["service"] == code]
+        assert_agrees(data, historic, service, historic=True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="audit/historic/importing.py closes a record at its last moment, and the "
+    "clocks start nothing at the moment the pathway ends: a clock the last event starts "
+    "is never made, and the file's not-appropriate reason for it is lost.",
+)
+def test_a_clock_started_by_the_last_event_of_an_imported_record_keeps_its_reason(db, tmp_path):
+    alliance = AllianceFactory(code="HIST")
+    ServiceFactory(code="HIST-ONE", alliance=alliance)
+    OrganisationFactory(code="HIST-GP1", alliance=alliance)
+    maker = RowMaker(1, PERIOD, ["HIST-GP1"], ["HIST-ONE"])
+    row = maker.row(
+        received=local(2025, 5, 21, 17, 0),
+        category=METS,
+        **QUIET
+        | {
+            "acknowledged_at": local(2025, 5, 21, 18, 0).isoformat(),
+            "immobilisation_started_at": local(2025, 5, 22, 0, 30).isoformat(),
+            "stability_advice_not_appropriate_reason": "Declined (synthetic).",
+        },
+    )
+    path = tmp_path / "one.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(HISTORIC_COLUMNS)
+        writer.writerow([row.get(c, "") for c in HISTORIC_COLUMNS])
+    call_command("import_referrals", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+    month = Month(2025, 5)
+    raw = raw_figures(Scope(alliance.pk, None, month, month), now=NOW)
+    stability = ("stability_advice", "NG234 1.4.4", 24.0)
+    assert raw.timeliness[(None, stability)].not_appropriate == 1
