@@ -26,6 +26,7 @@ from audit.labels import BREAKDOWN_TITLES
 from audit.periods import Month
 from audit.selectors.access import audit_scope_for
 from audit.selectors.summary import AuditScope, audit_summary
+from audit.spc import SpcRules
 from audit.summary_csv import summary_csv
 from coordinator.views.common import PageRequest, page
 from core.errors import DomainError, Forbidden, field_errors
@@ -161,6 +162,11 @@ def audit_dashboard(request: PageRequest) -> HttpResponse:
         summary,
         breakdown=asked.breakdown,
         spc_target=settings.MSCC_AUDIT_SPC_TARGET_PERCENT,
+        rules=SpcRules(
+            run_length=settings.MSCC_AUDIT_SPC_RUN_LENGTH,
+            trend_length=settings.MSCC_AUDIT_SPC_TREND_LENGTH,
+            min_points_for_limits=settings.MSCC_AUDIT_SPC_RELIABLE_MONTHS,
+        ),
     )
     return render(
         request,

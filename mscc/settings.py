@@ -450,6 +450,15 @@ MSCC_FUTURE_SKEW_SECONDS = env.int("MSCC_FUTURE_SKEW_SECONDS", default=300)
 MSCC_AUDIT_SPC_TARGET_PERCENT = env.float("MSCC_AUDIT_SPC_TARGET_PERCENT", default=100.0)
 if not 0 <= MSCC_AUDIT_SPC_TARGET_PERCENT <= 100:
     raise ImproperlyConfigured("MSCC_AUDIT_SPC_TARGET_PERCENT must be from 0 to 100.")
+# The "Making Data Count" rule lengths: a run of this many months on one side
+# of the mean, and a trend of this many rising or falling, are special cause
+# (NHS England's advice: 7); limits are called reliable from this many months
+# (advice: 15). Fewer makes the charts quicker to signal and more often wrong.
+MSCC_AUDIT_SPC_RUN_LENGTH = env.int("MSCC_AUDIT_SPC_RUN_LENGTH", default=7)
+MSCC_AUDIT_SPC_TREND_LENGTH = env.int("MSCC_AUDIT_SPC_TREND_LENGTH", default=7)
+MSCC_AUDIT_SPC_RELIABLE_MONTHS = env.int("MSCC_AUDIT_SPC_RELIABLE_MONTHS", default=15)
+if min(MSCC_AUDIT_SPC_RUN_LENGTH, MSCC_AUDIT_SPC_TREND_LENGTH, MSCC_AUDIT_SPC_RELIABLE_MONTHS) < 2:
+    raise ImproperlyConfigured("The MSCC_AUDIT_SPC_* lengths are 2 or more.")
 
 # --- Logging -----------------------------------------------------------------
 # One JSON object a line on stderr (core/logs.py), carrying ids, references and

@@ -140,11 +140,9 @@ def _per_referral_sql(scope: Scope) -> tuple[str, list[Any]]:
     """One row per referral with each dimension's code: the inner query the
     incidence aggregate groups (never fetched row by row).
 
-    Written as SQL rather than the ORM because what the ORM would write (a
-    subquery per referral for the latest walking assessment, the death and the
-    postcode's decile) is several times slower than joins to them; the few
-    expressions the two databases spell differently (local month, age, 30
-    days later) come from ``_dialect``.
+    The embedded SQLite default's form (PostgreSQL: ``figures_postgres``):
+    joins to the latest walking assessment, the death and the postcode's
+    decile rather than a subquery per referral.
     """
     referral, patient = Referral._meta.db_table, Patient._meta.db_table
     organisation, service = Organisation._meta.db_table, Service._meta.db_table
@@ -224,15 +222,9 @@ class _Dialect:
     age: str
     age_params: tuple[str, ...]
     within_30_days: str
-    text: str
-    vendor: str
+    text: str = "text"
 
     def age_band(self, age: str) -> str:
-        if self.vendor == "postgresql":
-            # One evaluation of the age per row: the bucket of the band's lower bound.
-            codes = ", ".join(f"'{code}'" for code, _, _ in AGE_BANDS)
-            bounds = ", ".join(str(low) for _, low, _ in AGE_BANDS[1:])
-            return f"(ARRAY[{codes}])[width_bucket({age}, ARRAY[{bounds}]) + 1]"
         whens = " ".join(
             f"WHEN {age} < {high} THEN '{code}'" for code, _, high in AGE_BANDS if high
         )
@@ -240,23 +232,9 @@ class _Dialect:
 
 
 def _dialect(zone: str) -> _Dialect:
-    days = MORTALITY_WINDOW.days
-    if connection.vendor == "postgresql":
-        local = "(r.received_at AT TIME ZONE %s)"
-        return _Dialect(
-            month=(
-                f"CAST(EXTRACT(YEAR FROM {local}) * 12 + EXTRACT(MONTH FROM {local}) - 1 "
-                "AS integer)"
-            ),
-            month_params=(zone, zone),
-            age=f"CAST(EXTRACT(YEAR FROM age(CAST({local} AS date), p.date_of_birth)) AS integer)",
-            age_params=(zone,),
-            within_30_days=f"d.died_at < r.received_at + INTERVAL '{days} days'",
-            text="text",
-            vendor="postgresql",
-        )
-    # SQLite: Django's own functions for local time (registered on every
-    # connection); times are stored as UTC text, which julianday reads.
+    """SQLite's spelling, with Django's own functions for local time
+    (registered on every connection); times are stored as UTC text, which
+    julianday reads. (PostgreSQL: ``figures_postgres``.)"""
     utc = connection.timezone_name
     local_date = f"django_datetime_cast_date(r.received_at, %s, '{utc}')"
     part = "django_datetime_extract('{}', r.received_at, %s, '" + utc + "')"
@@ -270,57 +248,31 @@ def _dialect(zone: str) -> _Dialect:
         month_params=(zone, zone),
         age=age,
         age_params=(zone, zone) * bands,
-        within_30_days=f"julianday(d.died_at) < julianday(r.received_at) + {days}",
-        text="text",
-        vendor="sqlite",
+        within_30_days=(
+            f"julianday(d.died_at) < julianday(r.received_at) + {MORTALITY_WINDOW.days}"
+        ),
     )
 
 
 def _incidence_sql(inner_sql: str) -> str:
-    """Counts by month for every dimension, from one pass over the referrals:
-    GROUPING SETS on PostgreSQL; the same rows by UNION ALL elsewhere."""
+    """Counts by month for every dimension, from one pass over the referrals
+    (SQLite has no GROUPING SETS: the same rows by UNION ALL of a CTE)."""
     # Only the module's own column names are joined into the text; every value
     # the caller gave is a parameter of ``inner_sql``.
-    columns = [f"d_{name}" for name in DIMENSIONS]
-    if connection.vendor == "postgresql":
-        sets = ", ".join(f"(month, {column})" for column in columns)
-        codes = ", ".join(columns)
-        return (
-            f"SELECT month, GROUPING({codes}) AS grouping_id, {codes}, COUNT(*) "  # noqa: S608
-            f"FROM ({inner_sql}) AS r GROUP BY GROUPING SETS ((month), {sets})"
-        )
     parts = ["SELECT month, 'total', '', COUNT(*) FROM r GROUP BY month"]
     parts += [
-        f"SELECT month, '{name}', {column}, COUNT(*) FROM r GROUP BY month, {column}"  # noqa: S608
-        for name, column in zip(DIMENSIONS, columns, strict=True)
+        f"SELECT month, '{name}', d_{name}, COUNT(*) FROM r GROUP BY month, d_{name}"  # noqa: S608
+        for name in DIMENSIONS
     ]
     return f"WITH r AS ({inner_sql}) " + " UNION ALL ".join(parts)
 
 
 def _counts(scope: Scope) -> dict[tuple[str, int, str], int]:
     inner_sql, params = _per_referral_sql(scope)
-    counts: dict[tuple[str, int, str], int] = {}
     with connection.cursor() as cursor:
         cursor.execute(_incidence_sql(inner_sql), params)
         rows = cursor.fetchall()
-    if connection.vendor == "postgresql":
-        # GROUPING(...) sets a bit per dimension left out of the row's set:
-        # all bits set is the month total; otherwise the one clear bit names it.
-        everything = (1 << len(DIMENSIONS)) - 1
-        for month, grouping_id, *codes, count in rows:
-            if grouping_id == everything:
-                counts[("total", month, "")] = count
-                continue
-            position = next(
-                i
-                for i in range(len(DIMENSIONS))
-                if not grouping_id & (1 << (len(DIMENSIONS) - 1 - i))
-            )
-            counts[(DIMENSIONS[position], month, str(codes[position]))] = count
-    else:
-        for month, name, code, count in rows:
-            counts[(name, month, str(code))] = count
-    return counts
+    return {(name, month, str(code)): count for month, name, code, count in rows}
 
 
 def _timeliness(
@@ -373,7 +325,7 @@ def _timeliness(
     grouped_rows: list[tuple[bool, Any]] = [(True, by_month), (False, whole)]
     for month, grouped in grouped_rows:
         for row in grouped.order_by():
-            key = (row["kind"], row["reference"], _hours(row["target"]))
+            key = (row["kind"], row["reference"], hours_of(row["target"]))
             rows[(row["month"] if month else None, key)] = Timeliness(
                 not_appropriate=row["n_not_appropriate"],
                 eligible=row["n_eligible"],
@@ -386,7 +338,7 @@ def _timeliness(
     return rows
 
 
-def _hours(target: timedelta | None) -> float | None:
+def hours_of(target: timedelta | None) -> float | None:
     return None if target is None else target.total_seconds() / 3600
 
 
@@ -406,7 +358,7 @@ def _definitions() -> _Definitions:
         "kind", "reference", "target", "categories", "start_event", "applies_when"
     )
     for kind, reference, target, categories, start, applies_when in definitions.distinct():
-        key = (kind, reference, _hours(target))
+        key = (kind, reference, hours_of(target))
         found.categories.setdefault(key, set()).update(categories or [])
         always = applies_when == ClockCondition.ALWAYS and start in INTAKE_ANCHORS
         found.at_intake[key] = found.at_intake.get(key, True) and always
@@ -461,11 +413,17 @@ def _intervals(scope: Scope) -> dict[tuple[int | None, str], Interval]:
 def raw_figures(scope: Scope, *, now: datetime) -> RawFigures:
     """Every figure of the summary, unsuppressed, in a fixed number of queries."""
     definitions = _definitions()
-    figures = RawFigures(
-        counts=_counts(scope),
-        timeliness=_timeliness(scope, now, definitions.categories),
-        intervals=_intervals(scope),
-    )
+    if connection.vendor == "postgresql":
+        # One statement on PostgreSQL (GROUPING SETS, percentile_cont).
+        from audit.selectors.figures_postgres import raw_figures_postgres
+
+        figures = raw_figures_postgres(scope, now=now)
+    else:
+        figures = RawFigures(
+            counts=_counts(scope),
+            timeliness=_timeliness(scope, now, definitions.categories),
+            intervals=_intervals(scope),
+        )
     figures.standard_category, figures.standard_population = _standard_categories(
         {key for _, key in figures.timeliness}, definitions
     )

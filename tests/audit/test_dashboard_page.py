@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from audit import views as audit_views
 from audit.charts import MONTH_NAMES
+from audit.spc import SpcRules
 from audit.summary_csv import COLUMNS
 from tests.audit.data import FAMILY_NAME, Made, audit_referrals
 from tests.page_helpers import field_block, fragment, html, signed_in, text
@@ -258,3 +260,21 @@ def test_the_page_names_its_scope_period_and_time_for_the_printed_pack(
     main = fragment(body, "main")
     assert "style=" not in main
     assert "<script" not in main
+
+
+def test_the_spc_rule_lengths_are_settings(
+    world: Any, made: Made, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.MSCC_AUDIT_SPC_RUN_LENGTH = 8
+    settings.MSCC_AUDIT_SPC_TREND_LENGTH = 6
+    settings.MSCC_AUDIT_SPC_RELIABLE_MONTHS = 20
+    used: list[Any] = []
+    real = audit_views.dashboard
+
+    def spy(summary: Any, **options: Any) -> Any:
+        used.append(options["rules"])
+        return real(summary, **options)
+
+    monkeypatch.setattr(audit_views, "dashboard", spy)
+    assert signed_in(world.lead).get("/audit/", period(made)).status_code == 200
+    assert used == [SpcRules(run_length=8, trend_length=6, min_points_for_limits=20)]
