@@ -16,6 +16,7 @@ from django.db.models import (
     Case,
     Count,
     ExpressionWrapper,
+    F,
     IntegerField,
     Q,
     QuerySet,
@@ -27,7 +28,8 @@ from django.utils import timezone
 from audit.models import PostcodeDeprivation
 from audit.periods import Month
 from audit.sql import HoursBetween, Percentile
-from pathways.codes import ClockStatus, EventKind
+from pathways.codes import ClockCondition, ClockStatus, EventKind
+from pathways.defaults import INTAKE_ANCHORS
 from pathways.models import ClinicalEvent, Clock, ClockDefinition
 from referrals.models import Organisation, Patient, Referral, Service
 
@@ -103,6 +105,10 @@ class RawFigures:
     timeliness: dict[tuple[int | None, StandardKey], Timeliness] = field(default_factory=dict)
     # Standard → the single category its clock definitions apply to, if one.
     standard_category: dict[StandardKey, str | None] = field(default_factory=dict)
+    # Standard → the categories each referral of which starts one clock of it
+    # at intake (acknowledgement, advice, MRI): only standards whose every
+    # definition does, unconditionally.
+    standard_population: dict[StandardKey, tuple[str, ...]] = field(default_factory=dict)
     # (month index or None, interval name) → the interval.
     intervals: dict[tuple[int | None, str], Interval] = field(default_factory=dict)
 
@@ -145,8 +151,12 @@ def _per_referral_sql(scope: Scope) -> tuple[str, list[Any]]:
     dialect = _dialect(zone)
     withdrawn = f"EXISTS (SELECT 1 FROM {event} c WHERE c.corrects_id = e.id)"  # noqa: S608
     bands = dialect.age_band(dialect.age)
-    start = scope.first.start(timezone.get_current_timezone())
-    end = scope.last.next().start(timezone.get_current_timezone())
+    # As the database stores them: a raw parameter is not converted, and on
+    # SQLite an aware time compared with the stored UTC text would put the
+    # first hour of a summer month in the month before.
+    adapt = connection.ops.adapt_datetimefield_value
+    start = adapt(scope.first.start(timezone.get_current_timezone()))
+    end = adapt(scope.last.next().start(timezone.get_current_timezone()))
     service_filter = "AND r.service_id = %s" if scope.service_id is not None else ""
     # Only the module's own table, column and code names are joined into the
     # text; every value is a parameter.
@@ -265,12 +275,30 @@ def _counts(scope: Scope) -> dict[tuple[str, int, str], int]:
     return {(name, month, str(code)): count for month, name, code, count in rows}
 
 
-def _timeliness(scope: Scope, now: datetime) -> dict[tuple[int | None, StandardKey], Timeliness]:
+def _timeliness(
+    scope: Scope, now: datetime, categories: dict[StandardKey, set[str]]
+) -> dict[tuple[int | None, StandardKey], Timeliness]:
     """Per standard, by month and for the whole period (two queries)."""
     counted = Q(not_appropriate=False)
     stopped = counted & Q(status__in=[ClockStatus.MET, ClockStatus.MET_LATE])
-    # Breached: still running past due at ``now`` (measured clocks have no due time).
-    breached = counted & Q(status=ClockStatus.RUNNING, due_at__lte=now)
+    # Breached: still running past due at ``now`` (measured clocks have no due
+    # time); or ended unmet once due by a death or the referral's closure (an
+    # imported record is closed at its last moment), the standard still the
+    # referral's: it was missed, so QS56 counts it in the denominator, not the
+    # numerator. (Ended by a change of category, it no longer applied.)
+    still_applies = Q(pk__isnull=True)  # nothing, but for the standards below
+    for (kind, reference, target), codes in categories.items():
+        if target is not None:
+            still_applies |= Q(
+                kind=kind,
+                reference=reference,
+                target=timedelta(hours=target),
+                referral__category__in=sorted(codes),
+            )
+    breached = counted & (
+        Q(status=ClockStatus.RUNNING, due_at__lte=now)
+        | (Q(status=ClockStatus.CANCELLED, stopped_at__gte=F("due_at")) & still_applies)
+    )
     hours = Case(When(stopped, then=HoursBetween("started_at", "stopped_at")))
     # Prefixed: an annotation named like a field ("not_appropriate") would
     # shadow it in the filters of the annotations after it.
@@ -314,18 +342,41 @@ def hours_of(target: timedelta | None) -> float | None:
     return None if target is None else target.total_seconds() / 3600
 
 
-def _standard_categories(standards: set[StandardKey]) -> dict[StandardKey, str | None]:
-    """A standard's category: the one its clock definitions apply to, if they
-    apply to exactly one (the MRI standards differ by category)."""
-    seen: dict[StandardKey, set[str]] = {}
-    definitions = ClockDefinition.objects.values_list("kind", "reference", "target", "categories")
-    for kind, reference, target, categories in definitions.distinct():
+@dataclass
+class _Definitions:
+    """What the clock definitions (every service's) say of each standard:
+    the categories it applies to, and whether each referral of them starts
+    one clock of it at intake, unconditionally."""
+
+    categories: dict[StandardKey, set[str]] = field(default_factory=dict)
+    at_intake: dict[StandardKey, bool] = field(default_factory=dict)
+
+
+def _definitions() -> _Definitions:
+    found = _Definitions()
+    definitions = ClockDefinition.objects.values_list(
+        "kind", "reference", "target", "categories", "start_event", "applies_when"
+    )
+    for kind, reference, target, categories, start, applies_when in definitions.distinct():
         key = (kind, reference, hours_of(target))
-        if key in standards:
-            seen.setdefault(key, set()).update(categories or [])
-    return {
-        key: next(iter(seen[key])) if len(seen.get(key, ())) == 1 else None for key in standards
+        found.categories.setdefault(key, set()).update(categories or [])
+        always = applies_when == ClockCondition.ALWAYS and start in INTAKE_ANCHORS
+        found.at_intake[key] = found.at_intake.get(key, True) and always
+    return found
+
+
+def _standard_categories(
+    standards: set[StandardKey], definitions: _Definitions
+) -> tuple[dict[StandardKey, str | None], dict[StandardKey, tuple[str, ...]]]:
+    """A standard's category: the one its clock definitions apply to, if they
+    apply to exactly one (the MRI standards differ by category). And its
+    categories, where every referral of them starts one clock of it at intake."""
+    seen = {key: definitions.categories.get(key, set()) for key in standards}
+    single = {key: next(iter(seen[key])) if len(seen[key]) == 1 else None for key in standards}
+    population = {
+        key: tuple(sorted(seen[key])) for key in standards if definitions.at_intake.get(key)
     }
+    return single, population
 
 
 INTERVALS: dict[str, tuple[str, str]] = {
@@ -361,6 +412,7 @@ def _intervals(scope: Scope) -> dict[tuple[int | None, str], Interval]:
 
 def raw_figures(scope: Scope, *, now: datetime) -> RawFigures:
     """Every figure of the summary, unsuppressed, in a fixed number of queries."""
+    definitions = _definitions()
     if connection.vendor == "postgresql":
         # One statement on PostgreSQL (GROUPING SETS, percentile_cont).
         from audit.selectors.figures_postgres import raw_figures_postgres
@@ -369,8 +421,10 @@ def raw_figures(scope: Scope, *, now: datetime) -> RawFigures:
     else:
         figures = RawFigures(
             counts=_counts(scope),
-            timeliness=_timeliness(scope, now),
+            timeliness=_timeliness(scope, now, definitions.categories),
             intervals=_intervals(scope),
         )
-    figures.standard_category = _standard_categories({key for _, key in figures.timeliness})
+    figures.standard_category, figures.standard_population = _standard_categories(
+        {key for _, key in figures.timeliness}, definitions
+    )
     return figures

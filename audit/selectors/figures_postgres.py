@@ -17,7 +17,8 @@ How the statement keeps the work to one pass:
   (the whole period is their sum, added up in Python);
 * a clock's standard (kind, reference, target) becomes a small integer before
   the sort its percentiles need, so the sorted rows stay narrow; cancelled
-  clocks not marked not appropriate count nowhere and are dropped first;
+  clocks not marked not appropriate count nowhere (but as missed, when they
+  ended once due) and are dropped first;
 * timeliness and intervals are GROUPING SETS of (month) and the whole period,
   since a median cannot be added up.
 """
@@ -112,23 +113,33 @@ counts AS (
 ),
 standards AS (
     SELECT kind, reference, coalesce(target, interval '-1 second') AS target_key, target,
-        row_number() OVER () AS sid
-    FROM (SELECT DISTINCT kind, reference, target FROM pathways_clockdefinition) d
+        categories, row_number() OVER () AS sid
+    FROM (
+        SELECT d.kind, d.reference, d.target, array_agg(DISTINCT category) AS categories
+        FROM pathways_clockdefinition d
+        LEFT JOIN LATERAL jsonb_array_elements_text(d.categories) category ON true
+        GROUP BY d.kind, d.reference, d.target
+    ) d
 ),
 clocks AS (
     SELECT s.month, st.sid, c.not_appropriate, c.status, c.due_at,
-        extract(epoch FROM c.stopped_at - c.started_at) / 3600.0 AS hours
+        extract(epoch FROM c.stopped_at - c.started_at) / 3600.0 AS hours,
+        -- Ended unmet once due (a death, the referral closed), the standard
+        -- still the referral's: missed (figures.py, _timeliness).
+        (c.status = 'cancelled' AND c.stopped_at >= c.due_at
+         AND s.category = ANY(st.categories)) AS missed
     FROM scope s
     JOIN pathways_clock c ON c.referral_id = s.id
     JOIN standards st ON st.kind = c.kind AND st.reference = c.reference
                      AND st.target_key = coalesce(c.target, interval '-1 second')
-    WHERE NOT c.void AND (c.status <> 'cancelled' OR c.not_appropriate)
+    WHERE NOT c.void AND (c.status <> 'cancelled' OR c.not_appropriate
+                          OR c.stopped_at >= c.due_at)
 ),
 timeliness AS (
     SELECT month, sid,
         count(*) FILTER (WHERE not_appropriate) AS not_appropriate,
         count(*) FILTER (WHERE NOT not_appropriate
-                           AND (status IN ('met', 'met_late')
+                           AND (status IN ('met', 'met_late') OR missed
                                 OR (status = 'running' AND due_at <= %(now)s))) AS eligible,
         count(*) FILTER (WHERE NOT not_appropriate AND status = 'running'
                            AND (due_at > %(now)s OR due_at IS NULL)) AS pending,

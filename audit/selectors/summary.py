@@ -50,6 +50,8 @@ class _Cells:
         self.values: dict[Any, int] = {}
         self.sums: list[Sum] = []
         self.forced: set[Any] = set()
+        self.exempt: set[Any] = set()
+        self.unshown: set[Any] = set()
 
 
 def _codes(dimension: str, raw: RawFigures, organisations: dict[str, str]) -> dict[str, str]:
@@ -92,7 +94,12 @@ def audit_summary(*, scope: AuditScope, first: Month, last: Month, now: datetime
     # Only the alliance's whole-period total is coarse enough to show as it is.
     exempt = [("n", None, TOTAL, "")] if scope.service is None else []
     hidden = suppressed_cells(
-        cells.values, threshold=threshold, sums=cells.sums, exempt=exempt, forced=cells.forced
+        cells.values,
+        threshold=threshold,
+        sums=cells.sums,
+        exempt=[*exempt, *cells.exempt],
+        forced=cells.forced,
+        unshown=cells.unshown,
     )
     population = alliance.population if scope.service is None else None
     build = _Builder(cells.values, hidden, raw, codes, standards, threshold, population)
@@ -149,6 +156,24 @@ def _timeliness_cells(
             # are few, met would give them away (eligible - met).
             if is_small(row.eligible - row.met, threshold):
                 cells.forced.add(("t", period, standard, "met"))
+        # Each referral of the standard's categories starts one clock of it
+        # at intake, so eligible + not appropriate + pending is those
+        # categories' referrals but for the clocks ended uncounted (a death
+        # before acknowledgement), which a reader may guess as none: the
+        # difference is taken as known, and the referrals together as a sum.
+        categories = raw.standard_population.get(standard, ())
+        for period in [*periods, None] if categories else []:
+            together = ("t", period, standard, "referrals")
+            uncounted = ("t", period, standard, "uncounted")
+            counted = tuple(("t", period, standard, n) for n in COUNTED if n != "met")
+            members = tuple(
+                m for c in categories if (m := ("n", period, "category", c)) in cells.values
+            )
+            cells.values[together] = sum(cells.values[m] for m in members)
+            cells.values[uncounted] = cells.values[together] - sum(cells.values[c] for c in counted)
+            cells.unshown.add(together)
+            cells.exempt.add(uncounted)
+            cells.sums += [Sum(together, members), Sum(together, (*counted, uncounted))]
 
 
 def _interval_cells(cells: _Cells, raw: RawFigures, periods: list[Period]) -> None:
@@ -234,8 +259,10 @@ class _Builder:
             elif eligible:
                 percent = round(100 * met / eligible, 1)
         # A median of a few people's times is theirs: withheld with the count.
+        # Withheld, not blank, beside a suppressed count even when no clock
+        # stopped: a blank would say so, and so that met is 0.
         timed = eligible is not None and raw.stopped > self.threshold
-        if not timed and raw.stopped:
+        if not timed and (raw.stopped or eligible is None or "met" in withheld):
             withheld += ["median_hours", "p90_hours"]
         return {
             "clock": kind,
@@ -258,7 +285,7 @@ class _Builder:
         interval = self.raw.intervals.get((period, name)) or Interval()
         timed = count is not None and count > self.threshold
         withheld = [] if count is not None else ["count"]
-        if not timed and interval.count:
+        if not timed and (interval.count or count is None):
             withheld += ["median_hours", "p90_hours"]
         return {
             "interval": name,
