@@ -27,27 +27,14 @@ from audit.charts import (
     number,
     xmr_chart,
 )
-from audit.labels import BREAKDOWN_TITLES, INTERVAL_TITLES
+from audit.labels import BREAKDOWN_TITLES, BREAKDOWNS, INTERVAL_TITLES, OUTCOMES
 from audit.spc import DEFAULT_RULES, SpcChart, SpcRules, SpcSignal, spc_chart
 from audit.standards import standard_for
 
 NOTHING: Final = "—"
 SUPPRESSED: Final = "suppressed"
 WHOLE_PERIOD: Final = "Whole period"
-INCIDENCE: Final = (
-    "category",
-    "primary_tumour",
-    "referring_setting",
-    "organisation",
-    "age_band",
-    "sex",
-    "imd_decile",
-)
-OUTCOMES: Final = (
-    "ambulatory_at_presentation",
-    "ambulatory_after_treatment",
-    "died_within_30_days",
-)
+INCIDENCE: Final = BREAKDOWNS
 # The SPC chart goes with the 24-hour standards and MRI's (QS56 statements 2
 # and 3): the ones an alliance is held to month by month.
 SPC_HOURS: Final = 24.0

@@ -3,6 +3,22 @@ for them (pure: no Django)."""
 
 from referrals.codes import Category, OrganisationKind, PrimaryTumour, Sex
 
+# The incidence and outcome breakdowns, in the order the report shows them.
+BREAKDOWNS: tuple[str, ...] = (
+    "category",
+    "primary_tumour",
+    "referring_setting",
+    "organisation",
+    "age_band",
+    "sex",
+    "imd_decile",
+)
+OUTCOMES: tuple[str, ...] = (
+    "ambulatory_at_presentation",
+    "ambulatory_after_treatment",
+    "died_within_30_days",
+)
+
 BREAKDOWN_TITLES: dict[str, str] = {
     "category": "Category",
     "primary_tumour": "Primary tumour",

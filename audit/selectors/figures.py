@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 
+from audit.labels import BREAKDOWNS, OUTCOMES
 from audit.models import PostcodeDeprivation
 from audit.periods import Month
 from audit.sql import HoursBetween, Percentile
@@ -33,21 +34,6 @@ from pathways.defaults import INTAKE_ANCHORS
 from pathways.models import ClinicalEvent, Clock, ClockDefinition
 from referrals.models import Organisation, Patient, Referral, Service
 
-# The incidence and outcome breakdowns, in the order the report shows them.
-BREAKDOWNS: tuple[str, ...] = (
-    "category",
-    "primary_tumour",
-    "referring_setting",
-    "organisation",
-    "age_band",
-    "sex",
-    "imd_decile",
-)
-OUTCOMES: tuple[str, ...] = (
-    "ambulatory_at_presentation",
-    "ambulatory_after_treatment",
-    "died_within_30_days",
-)
 DIMENSIONS = BREAKDOWNS + OUTCOMES
 
 # Age bands at received_at (docs/clinical-rules.md, section 6).

@@ -10,13 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from audit.labels import FIXED_CODES
+from audit.labels import BREAKDOWNS, FIXED_CODES, OUTCOMES
 from audit.periods import Month, months_between
 from audit.selectors.figures import (
-    BREAKDOWNS,
     DIMENSIONS,
     INTERVALS,
-    OUTCOMES,
     Interval,
     RawFigures,
     Scope,
