@@ -628,18 +628,25 @@ standards AS (
 ),
 clocks AS (
     SELECT s.month, st.sid, c.not_appropriate, c.status, c.due_at,
-        extract(epoch FROM c.stopped_at - c.started_at) / 3600.0 AS hours
+        extract(epoch FROM c.stopped_at - c.started_at) / 3600.0 AS hours,
+        -- QS56: a standard ended unmet once it was due (a death, the referral
+        -- closed) while the referral's category is still one its clock's
+        -- definition applies to was missed, not dropped.
+        (c.status = 'cancelled' AND c.stopped_at >= c.due_at
+         AND cd.categories ? s.category) AS missed
     FROM scope s
     JOIN pathways_clock c ON c.referral_id = s.id
+    JOIN pathways_clockdefinition cd ON cd.id = c.definition_id
     JOIN standards st ON st.kind = c.kind AND st.reference = c.reference
                      AND st.target_key = coalesce(c.target, interval '-1 second')
-    WHERE NOT c.void AND (c.status <> 'cancelled' OR c.not_appropriate)
+    WHERE NOT c.void
+      AND (c.status <> 'cancelled' OR c.not_appropriate OR c.stopped_at >= c.due_at)
 ),
 timeliness AS (
     SELECT month, sid,
         count(*) FILTER (WHERE not_appropriate) AS not_appropriate,
         count(*) FILTER (WHERE NOT not_appropriate
-                           AND (status IN ('met', 'met_late')
+                           AND (status IN ('met', 'met_late') OR missed
                                 OR (status = 'running' AND due_at <= %(now)s))) AS eligible,
         count(*) FILTER (WHERE NOT not_appropriate AND status = 'running'
                            AND (due_at > %(now)s OR due_at IS NULL)) AS pending,
