@@ -202,7 +202,7 @@ def test_a_suppressed_figure_reads_suppressed_never_zero(world: Any, made: Made)
     # Its column is not drawn: the month has only the marker.
     chart = fragment(body, "referrals")
     assert f"<title>{made.months[1].label}:" not in chart
-    assert "* suppressed month (referrals 1 to 5): not drawn" in chart
+    assert "* suppressed month (small numbers): not drawn" in chart
     # Nor in the MRI figures and the SPC table.
     mri = fragment(body, "table-standard-mri-suspected-mscc-24")
     assert row_of(mri, small)[0] == "suppressed"
