@@ -54,11 +54,15 @@ def suppressed_cells(
     exempt: Iterable[Key] = (),
     forced: Iterable[Key] = (),
     unshown: Iterable[Key] = (),
+    follows: Mapping[Key, Key] | None = None,
 ) -> frozenset[Key]:
     """The keys of every cell to show as suppressed. ``unshown``: cells the
     reader never sees (a sum of shown cells, such as two categories'
     referrals together): unknown to them, but no figure of their own, so
-    nothing is suppressed to keep one from being worked out."""
+    nothing is suppressed to keep one from being worked out. ``follows``:
+    a cell that goes wherever another goes (``met``, which is at most its
+    ``eligible``, would bound it), kept safe in its own sums like any other."""
+    follows = follows or {}
     sums = list(sums)
     unshown_keys = frozenset(unshown)
     # A cell alone in a sum is the same figure as its total (a one-month
@@ -81,6 +85,10 @@ def suppressed_cells(
                 if partner is not None:
                     hidden.add(partner)
                     changed = True
+            followers = {follows[k] for k in hidden if k in follows} - hidden
+            if followers:
+                hidden |= followers
+                changed = True
         # Each sum has 0 or 2+ unknowns; now the sums together: a suppressed
         # cell they pin down gets a partner among the shown cells its
         # working-out uses (the smallest non-zero one).

@@ -91,26 +91,22 @@ def audit_summary(*, scope: AuditScope, first: Month, last: Month, now: datetime
     _interval_cells(cells, raw, periods)
     # Only the alliance's whole-period total is coarse enough to show as it is.
     exempt = [("n", None, TOTAL, "")] if scope.service is None else []
-    forced = set(cells.forced)
-    while True:
-        hidden = suppressed_cells(
-            cells.values,
-            threshold=threshold,
-            sums=cells.sums,
-            exempt=[*exempt, *cells.exempt],
-            forced=forced,
-            unshown=cells.unshown,
-        )
-        # ``met`` is derived from its row's ``eligible`` (it is at most that):
-        # withheld with it, or it would bound the suppressed count. Withheld
-        # as a cell, so that its own sums are kept safe too; then again.
-        keys: list[Any] = list(hidden)
-        derived = {
-            ("t", key[1], key[2], "met") for key in keys if key[0] == "t" and key[3] == "eligible"
-        } - hidden
-        if not derived:
-            break
-        forced |= derived
+    # ``met`` is at most its row's ``eligible``: shown beside a suppressed
+    # one it would bound it, so it goes wherever eligible goes.
+    follows = {
+        key: ("t", key[1], key[2], "met")
+        for key in cells.values
+        if key[0] == "t" and key[3] == "eligible" and ("t", key[1], key[2], "met") in cells.values
+    }
+    hidden = suppressed_cells(
+        cells.values,
+        threshold=threshold,
+        sums=cells.sums,
+        exempt=[*exempt, *cells.exempt],
+        forced=cells.forced,
+        unshown=cells.unshown,
+        follows=follows,
+    )
     population = alliance.population if scope.service is None else None
     build = _Builder(cells.values, hidden, raw, codes, standards, threshold, population)
     return {
