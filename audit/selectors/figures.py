@@ -134,9 +134,19 @@ def _per_referral_sql(scope: Scope) -> tuple[str, list[Any]]:
     organisation, service = Organisation._meta.db_table, Service._meta.db_table
     event, lookup = ClinicalEvent._meta.db_table, PostcodeDeprivation._meta.db_table
     zone = timezone.get_current_timezone_name()
-    dialect = _dialect(zone)
+    # Local time through Django's own SQLite functions (registered on every
+    # connection); times are stored as UTC text, which julianday reads.
+    utc = connection.timezone_name
+    local_date = f"django_datetime_cast_date(r.received_at, %s, '{utc}')"
+    part = "django_datetime_extract('{}', r.received_at, %s, '" + utc + "')"
+    month = f"({part.format('year')} * 12 + {part.format('month')} - 1)"
+    age = (
+        f"(CAST(substr({local_date}, 1, 4) AS integer) - CAST(substr(p.date_of_birth, 1, 4) "
+        f"AS integer) - (substr({local_date}, 6, 5) < substr(p.date_of_birth, 6, 5)))"
+    )
+    bands = age_band_sql(age)
+    within_30_days = f"julianday(d.died_at) < julianday(r.received_at) + {MORTALITY_WINDOW.days}"
     withdrawn = f"EXISTS (SELECT 1 FROM {event} c WHERE c.corrects_id = e.id)"  # noqa: S608
-    bands = dialect.age_band(dialect.age)
     # As the database stores them: a raw parameter is not converted, and on
     # SQLite an aware time compared with the stored UTC text would put the
     # first hour of a summer month in the month before.
@@ -148,7 +158,7 @@ def _per_referral_sql(scope: Scope) -> tuple[str, list[Any]]:
     # text; every value is a parameter.
     sql = f"""
         SELECT
-            {dialect.month} AS month,
+            {month} AS month,
             r.category AS d_category,
             CASE WHEN r.primary_tumour = '' THEN %s ELSE r.primary_tumour END AS d_primary_tumour,
             o.kind AS d_referring_setting,
@@ -156,13 +166,13 @@ def _per_referral_sql(scope: Scope) -> tuple[str, list[Any]]:
             {bands} AS d_age_band,
             p.sex AS d_sex,
             CASE WHEN COALESCE(p.imd_decile, pd.imd_decile) IS NULL THEN %s
-                 ELSE CAST(COALESCE(p.imd_decile, pd.imd_decile) AS {dialect.text}) END
+                 ELSE CAST(COALESCE(p.imd_decile, pd.imd_decile) AS text) END
                 AS d_imd_decile,
             CASE WHEN r.ambulatory THEN 'yes' WHEN NOT r.ambulatory THEN 'no'
                  ELSE 'not_recorded' END AS d_ambulatory_at_presentation,
             CASE WHEN w.ambulatory THEN 'yes' WHEN NOT w.ambulatory THEN 'no'
                  ELSE 'not_recorded' END AS d_ambulatory_after_treatment,
-            CASE WHEN {dialect.within_30_days} THEN 'yes' ELSE 'no' END
+            CASE WHEN {within_30_days} THEN 'yes' ELSE 'no' END
                 AS d_died_within_30_days
         FROM {referral} r
         JOIN {service} s ON s.id = r.service_id
@@ -186,9 +196,10 @@ def _per_referral_sql(scope: Scope) -> tuple[str, list[Any]]:
             AND r.duplicate_of_id IS NULL {service_filter}
     """  # noqa: S608
     params: list[Any] = [
-        *dialect.month_params,
+        zone,
+        zone,
         NO_PRIMARY,
-        *dialect.age_params,
+        *[zone] * bands.count("%s"),
         UNKNOWN_DECILE,
         EventKind.AMBULATORY_ASSESSED.value,
         EventKind.DIED.value,
@@ -201,43 +212,10 @@ def _per_referral_sql(scope: Scope) -> tuple[str, list[Any]]:
     return sql, params
 
 
-@dataclass(frozen=True)
-class _Dialect:
-    month: str
-    month_params: tuple[str, ...]
-    age: str
-    age_params: tuple[str, ...]
-    within_30_days: str
-    text: str = "text"
-
-    def age_band(self, age: str) -> str:
-        whens = " ".join(
-            f"WHEN {age} < {high} THEN '{code}'" for code, _, high in AGE_BANDS if high
-        )
-        return f"CASE {whens} ELSE '{AGE_BANDS[-1][0]}' END"
-
-
-def _dialect(zone: str) -> _Dialect:
-    """SQLite's spelling, with Django's own functions for local time
-    (registered on every connection); times are stored as UTC text, which
-    julianday reads. (PostgreSQL: ``figures_postgres``.)"""
-    utc = connection.timezone_name
-    local_date = f"django_datetime_cast_date(r.received_at, %s, '{utc}')"
-    part = "django_datetime_extract('{}', r.received_at, %s, '" + utc + "')"
-    age = (
-        f"(CAST(substr({local_date}, 1, 4) AS integer) - CAST(substr(p.date_of_birth, 1, 4) "
-        f"AS integer) - (substr({local_date}, 6, 5) < substr(p.date_of_birth, 6, 5)))"
-    )
-    bands = len([high for _, _, high in AGE_BANDS if high])
-    return _Dialect(
-        month=f"({part.format('year')} * 12 + {part.format('month')} - 1)",
-        month_params=(zone, zone),
-        age=age,
-        age_params=(zone, zone) * bands,
-        within_30_days=(
-            f"julianday(d.died_at) < julianday(r.received_at) + {MORTALITY_WINDOW.days}"
-        ),
-    )
+def age_band_sql(age: str) -> str:
+    """The age band of an age in years (an SQL expression), from ``AGE_BANDS``."""
+    whens = " ".join(f"WHEN {age} < {high} THEN '{code}'" for code, _, high in AGE_BANDS if high)
+    return f"CASE {whens} ELSE '{AGE_BANDS[-1][0]}' END"
 
 
 def _incidence_sql(inner_sql: str) -> str:

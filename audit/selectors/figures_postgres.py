@@ -30,7 +30,6 @@ from django.db import connection
 from django.utils import timezone
 
 from audit.selectors.figures import (
-    AGE_BANDS,
     DIMENSIONS,
     MORTALITY_WINDOW,
     NO_PRIMARY,
@@ -39,6 +38,7 @@ from audit.selectors.figures import (
     RawFigures,
     Scope,
     Timeliness,
+    age_band_sql,
     hours_of,
 )
 
@@ -49,11 +49,7 @@ _SET_DIMENSION = {_EVERYTHING: "total"} | {
     _EVERYTHING ^ (1 << (len(DIMENSIONS) - 1 - i)): name for i, name in enumerate(DIMENSIONS)
 }
 
-_AGE_BAND = (
-    "CASE "
-    + " ".join(f"WHEN s.age < {high} THEN '{code}'" for code, _, high in AGE_BANDS if high)
-    + f" ELSE '{AGE_BANDS[-1][0]}' END"
-)
+_AGE_BAND = age_band_sql("s.age")
 
 STATEMENT = f"""
 WITH scope AS MATERIALIZED (
