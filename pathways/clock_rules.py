@@ -6,7 +6,7 @@ timeline, so a daylight-saving change never stretches or shrinks a deadline.
 
 from datetime import UTC, datetime, timedelta
 
-from pathways.codes import ClockStatus
+from pathways.codes import ClockStatus, ClockUrgency
 
 
 def _utc(value: datetime) -> datetime:
@@ -31,6 +31,36 @@ def status_at(stored: str, due: datetime | None, now: datetime) -> ClockStatus:
     if stored == ClockStatus.RUNNING and due is not None and _utc(now) >= _utc(due):
         return ClockStatus.BREACHED
     return ClockStatus(stored)
+
+
+# The share of a clock's target left when it becomes "due soon" where the
+# referral's escalation policy has no warning step: the default policy's
+# latest warning (notifications/policy_defaults.py) fires with 25% left.
+DUE_SOON_FRACTION = 0.25
+
+
+def urgency_at(
+    stored: str,
+    started_at: datetime,
+    due: datetime | None,
+    now: datetime,
+    due_soon_fraction: float = DUE_SOON_FRACTION,
+) -> ClockUrgency | None:
+    """How urgent a clock is at ``now``: overdue once past due, due soon once
+    no more than ``due_soon_fraction`` of its target is left (the latest
+    warning step of the referral's escalation policy, so the queue turns
+    amber when the coordinator's last warning fires), else comfortable.
+    None for a clock that is not running or has no due time (measured)."""
+    if stored != ClockStatus.RUNNING or due is None:
+        return None
+    now_utc, due_utc = _utc(now), _utc(due)
+    if now_utc >= due_utc:
+        return ClockUrgency.OVERDUE
+    if not 0 < due_soon_fraction < 1:
+        raise ValueError("The due-soon fraction must be between 0 and 1.")
+    if due_utc - now_utc <= (due_utc - _utc(started_at)) * due_soon_fraction:
+        return ClockUrgency.DUE_SOON
+    return ClockUrgency.COMFORTABLE
 
 
 def stop_status(due: datetime | None, stopped_at: datetime) -> ClockStatus:

@@ -23,6 +23,16 @@ class ClockStatus(LabelledEnum):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class ClockUrgency(LabelledEnum):
+    """How near a running clock is to its due time, for the queue at a glance
+    (issue 11). Derived from ``now`` and the referral's frozen escalation
+    policy, never stored; ``status`` is unchanged by it."""
+
+    COMFORTABLE = "comfortable", "On track"
+    DUE_SOON = "due_soon", "Due soon"
+    OVERDUE = "overdue", "Overdue"
+
+
 class EventKind(LabelledEnum):
     ACKNOWLEDGED = "acknowledged", "Acknowledged by the coordinator"
     ADVICE_GIVEN = "advice_given", "Advice given to the referrer"

@@ -1,5 +1,6 @@
 """Reads of escalation policies."""
 
+from notifications.codes import StepWhen
 from notifications.escalation_rules import StepTiming
 from notifications.models import EscalationPolicy, EscalationStep
 from referrals.models import Service
@@ -26,3 +27,16 @@ def policy_steps(policy_ids: set[int]) -> dict[int, list[EscalationStep]]:
     ):
         steps[step.policy_id].append(step)
     return steps
+
+
+def due_soon_fractions(policy_ids: set[int]) -> dict[int, float]:
+    """For each policy, the fraction of a clock's target left when its latest
+    warning step fires (the smallest warning fraction): from then on the
+    clock reads "due soon" (pathways.clock_rules.urgency_at). A policy with
+    no warning step is absent: the caller uses the default (one query)."""
+    fractions: dict[int, float] = {}
+    for policy_id, fraction in EscalationStep.objects.filter(
+        policy_id__in=policy_ids, when=StepWhen.WARNING, fraction__isnull=False
+    ).values_list("policy_id", "fraction"):
+        fractions[policy_id] = min(fraction, fractions.get(policy_id, fraction))
+    return fractions
