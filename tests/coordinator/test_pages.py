@@ -330,7 +330,8 @@ def test_bad_input_re_renders_with_the_error_and_stores_nothing(
 ) -> None:
     referrals, patients = Referral.objects.count(), Patient.objects.count()
     response = signed_in(world.referrer).post("/referrals/new/", form_post(**overrides))
-    assert response.status_code == 200
+    # Refused input is a 400 (issue 11; it was a 200 page with errors).
+    assert response.status_code == 400
     body = html(response)
     assert "There is a problem: nothing has been sent yet" in body
     assert message in body
@@ -407,7 +408,7 @@ def test_a_submitted_form_changed_and_resent_is_refused(world: Any) -> None:
     key = "0b7a8f3e-7d7c-4a53-9d55-7a1f7f0f9c11"
     client.post("/referrals/new/", form_post(submission_key=key))
     response = client.post("/referrals/new/", form_post(submission_key=key))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "already used" in html(response)
     assert Referral.objects.count() == 1
 
