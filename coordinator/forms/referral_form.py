@@ -155,7 +155,9 @@ def page_errors(errors: dict[str, Any]) -> dict[str, list[str]]:
 # pre-selected negative is too easily sent unread (issue 11).
 MUST_ANSWER: dict[str, str] = {
     "haematological": "Choose whether the person has a haematological malignancy.",
-    "imaging_findings": "Choose what imaging already shows (the first answer if there is no imaging yet).",
+    "imaging_findings": (
+        "Choose what imaging already shows (the first answer if there is no imaging yet)."
+    ),
     "movement_pain": "Choose how much pain the person has on movement.",
 }
 
