@@ -11,8 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 
 SCRIPT = (
-    "import django; django.setup(); from django.conf import settings; "
-    "print(settings.MSCC_BASE_URL)"
+    "import django; django.setup(); from django.conf import settings; print(settings.MSCC_BASE_URL)"
 )
 PRODUCTION = {"DEBUG": "false", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "example.invalid"}
 
