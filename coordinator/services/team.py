@@ -262,8 +262,17 @@ def team_invite_renew(*, by: User, username: str, now: datetime) -> Invited:
 # --- Role ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RoleChanged:
+    member: User
+    role_from: str
+    # Their rota rows from now on, still in the old role: the rota is not
+    # changed with the role, so the admin is told to change those rows.
+    rota_rows: int
+
+
 @transaction.atomic
-def team_role_change(*, by: User, username: str, role: str, now: datetime) -> User:
+def team_role_change(*, by: User, username: str, role: str, now: datetime) -> RoleChanged:
     """Coordinator to senior clinician, or back. Any other role is refused
     (403 naming ``role``): that stays with superusers."""
     team_role = _team_role(role)
@@ -281,19 +290,37 @@ def team_role_change(*, by: User, username: str, role: str, now: datetime) -> Us
         role_from=before,
         role_to=team_role.value,
     )
-    return member
+    return RoleChanged(
+        member=member,
+        role_from=before,
+        rota_rows=rota_release_preview(user=member, now=now).rows,
+    )
 
 
 # --- Deactivate and reactivate -------------------------------------------------------
 
 
-def team_deactivate_preview(*, by: User, username: str, now: datetime) -> RotaRelease:
+@dataclass(frozen=True)
+class DeactivationPreview:
+    member: User
+    rota: RotaRelease
+    # The service lead is who escalations go to when nobody is on call: a
+    # deactivated lead cannot sign in to read them.
+    service_lead: bool
+
+
+def team_deactivate_preview(*, by: User, username: str, now: datetime) -> DeactivationPreview:
     """What deactivating ``username`` at ``now`` would take off the rota, and
     the gaps it would open (nobody else on call for that role then)."""
     member = _member(by=by, username=username)
     if not member.is_active:
         raise DomainError("They are already deactivated.", field="member")
-    return rota_release_preview(user=member, now=now)
+    service = member.service
+    return DeactivationPreview(
+        member=member,
+        rota=rota_release_preview(user=member, now=now),
+        service_lead=service is not None and service.lead_id == member.pk,
+    )
 
 
 def _when(value: datetime) -> str:

@@ -109,7 +109,7 @@ def team_invite_renew(request: PageRequest) -> HttpResponse:
 @require_POST
 def team_role(request: PageRequest) -> HttpResponse:
     try:
-        member = team.team_role_change(
+        changed = team.team_role_change(
             by=request.user,
             username=request.POST.get("member", ""),
             role=request.POST.get("role", ""),
@@ -117,7 +117,14 @@ def team_role(request: PageRequest) -> HttpResponse:
         )
     except DomainError as error:
         return _team_page(request, errors=field_errors(error), status=http_status(error))
+    member = changed.member
     messages.success(request, f"{_name(member)} is now a {Role(member.role).in_sentence}.")
+    if changed.rota_rows:
+        messages.warning(
+            request,
+            f"{_name(member)} still has {changed.rota_rows} shift(s) or override(s) on the "
+            f"rota as {Role(changed.role_from).in_sentence}: change those on the rota page.",
+        )
     return redirect("team_list")
 
 
@@ -131,12 +138,17 @@ def team_deactivate(request: PageRequest) -> HttpResponse:
     now = timezone.now()
     try:
         if request.POST.get("confirm") != "yes":
-            member = team.team_member(by=request.user, username=username)
             preview = team.team_deactivate_preview(by=request.user, username=username, now=now)
             return render(
                 request,
                 "team/deactivate.html",
-                {"member": member, "preview": preview, "now": now, "nav": "team"},
+                {
+                    "member": preview.member,
+                    "preview": preview.rota,
+                    "service_lead": preview.service_lead,
+                    "now": now,
+                    "nav": "team",
+                },
             )
         member = team.team_member(by=request.user, username=username)
         released = team.team_deactivate(by=request.user, username=username, now=now)

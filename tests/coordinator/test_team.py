@@ -248,10 +248,19 @@ def test_two_factor_enrolment_follows_accepting_when_required(
 
 
 def test_a_role_changes_between_coordinator_and_senior_and_is_audited(world: Any) -> None:
-    response = signed_in(world.admin).post(
-        "/team/role/", {"member": "coordinator", "role": "senior_clinician"}
+    now = timezone.now()
+    ShiftFactory(
+        service=world.service,
+        user=world.coordinator,
+        starts_at=now + timedelta(hours=1),
+        ends_at=now + timedelta(hours=9),
     )
+    client = signed_in(world.admin)
+    response = client.post("/team/role/", {"member": "coordinator", "role": "senior_clinician"})
     assert response.status_code == 302
+    # The rota is not changed with the role: the admin is told so.
+    told = [str(m) for m in response.wsgi_request._messages]
+    assert any("still has 1 shift(s)" in m for m in told), told
     world.coordinator.refresh_from_db()
     assert world.coordinator.role == Role.SENIOR_CLINICIAN
     change = TeamChange.objects.get(action="role_changed")
@@ -472,3 +481,13 @@ def test_team_changes_are_append_only(world: Any) -> None:
         change.save()
     with pytest.raises(Exception, match="append-only"):
         change.delete()
+
+
+def test_the_deactivation_page_warns_when_they_are_the_service_lead(world: Any) -> None:
+    world.service.lead = world.senior
+    world.service.save(update_fields=["lead"])
+    client = signed_in(world.admin)
+    lead = client.post("/team/deactivate/", {"member": "senior"}).content.decode()
+    assert "They are the service lead" in lead
+    other = client.post("/team/deactivate/", {"member": "coordinator"}).content.decode()
+    assert "They are the service lead" not in other
