@@ -162,7 +162,7 @@ def test_an_invite_with_bad_fields_names_each_and_stores_nothing(world: Any) -> 
 
 
 def test_the_invitee_sets_a_password_once_and_the_link_then_refuses(
-    world: Any, django_capture_on_commit_callbacks: Any
+    world: Any, django_capture_on_commit_callbacks: Any, caplog: Any
 ) -> None:
     invited = invite(world, django_capture_on_commit_callbacks)
     path = invited.link.removeprefix("http://127.0.0.1:8000")
@@ -190,6 +190,9 @@ def test_the_invitee_sets_a_password_once_and_the_link_then_refuses(
     assert again.status_code == 410
     assert "has been used" in again.content.decode()
     assert signs_in("new-coordinator", NEW_PASSWORD)
+    # The refusals and the acceptance are logged by id, never with the token.
+    assert "invite.accepted" in caplog.text and "invite.refused" in caplog.text
+    assert token_of(invited.link) not in caplog.text
 
 
 def test_an_expired_link_is_refused(world: Any, django_capture_on_commit_callbacks: Any) -> None:
