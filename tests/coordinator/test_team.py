@@ -384,6 +384,7 @@ def test_the_deactivation_page_lists_exactly_the_gaps_it_would_open(world: Any) 
     assert response.status_code == 200
     body = response.content.decode()
     assert "Gaps this opens: NOBODY ON CALL" in body
+    assert "NG234 1.1.7" in body and "1.1.18" in body
     assert len(re.findall(r"nobody on call from", body)) == 3
     # Nothing changed yet.
     world.coordinator.refresh_from_db()
