@@ -278,6 +278,9 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="MSCC coordinator service")
 # it. Recovery codes (40 random bits each) need no wait of their own.
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 0
+# Days an invitation link (team page, accounts/invites.py) stays good: it
+# also stops working once used, since it is bound to the unset password.
+MSCC_INVITE_DAYS = env.int("MSCC_INVITE_DAYS", default=7)
 
 # API tokens (django-rest-knox): one per sign-in. A token lapses after
 # MSCC_TOKEN_IDLE_SECONDS unused (each use moves that on, written at most once

@@ -112,7 +112,9 @@ def test_home_for_a_service_admin_links_to_the_audit_and_the_rota(world: Any) ->
     body = html(response)
     assert '<a href="/audit/">Audit dashboard</a>' in body
     assert '<a href="/rota/">Rota</a>' in body
-    assert "come later" in body
+    # Issue 11: the settings no longer "come later"; the team page is there.
+    assert "come later" not in body
+    assert '<a href="/team/">Team</a>' in body
 
 
 @pytest.mark.parametrize(
