@@ -2,6 +2,7 @@ from django.urls import path
 
 from coordinator import views
 from coordinator.views.detail_actions import referral_escalation_acknowledge
+from coordinator.views.referral_export import referral_export
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -50,4 +51,6 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("queue/rows/", views.queue_rows, name="queue_rows"),
     path("queue/print/", views.queue_print, name="queue_print"),
+    # The list as a CSV file, by POST (issue 11: search).
+    path("referrals/mine/export/", referral_export, name="referral_export"),
 ]

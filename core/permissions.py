@@ -46,6 +46,9 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
     # number and any identity mismatch. Everyone else sees the patient details
     # exactly as their referral sent them (issue 8, hazard H18).
     "patient_identity_held": CLINICAL,
+    # The list's CSV download (issue 11): the service's clinicians, as a
+    # fallback list; recorded in the access log like any page.
+    "referral_export": CLINICAL,
 }
 
 
