@@ -119,3 +119,15 @@ def test_a_coordinator_finds_filters_and_exports(
     assert export.latest("at").referral_ids == [str(late.pk)]
     # The page is still the list: the download did not leave it.
     expect(results).to_contain_text(late.reference)
+
+    # --- A referrer: their organisation's referrals only, and no download. ----------
+    referrer = sign_in(browser, live_server.url, "referrer")
+    referrer.set_viewport_size({"width": width, "height": 900})
+    referrer.goto(f"{live_server.url}/referrals/mine/")
+    referrer.get_by_label("NHS number, name or reference").fill("lovelace")
+    referrer.get_by_role("button", name="Search").click()
+    mine = referrer.locator("#referral-results")
+    expect(mine).to_contain_text(late.reference)
+    expect(mine).not_to_contain_text(elsewhere.reference)
+    expect(referrer.get_by_role("button", name="as CSV")).to_have_count(0)
+    checked(referrer, f"5-referrer-{width}.png")

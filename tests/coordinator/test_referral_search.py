@@ -21,6 +21,7 @@ from coordinator.forms.referral_search import search_form
 from coordinator.referral_search import ListSort, ReferralSearch, referral_search
 from coordinator.views import referral_list as list_view
 from core.csv_cells import spreadsheet_safe
+from core.logs import JsonFormatter
 from notifications.codes import StepWhen
 from notifications.models import EscalationStep
 from pathways.codes import ClockKind, ClockStatus
@@ -529,3 +530,44 @@ def test_search_and_export_on_postgresql(world: Any, make_referral: Any) -> None
     ]
     rows = _rows(post(signed_in(world.coordinator), EXPORT, q="Súilleabháin"))
     assert rows[0]["family_name"] == "Ó Súilleabháin"
+
+
+def test_the_export_costs_the_same_queries_for_2_rows_or_8(world: Any, make_referral: Any) -> None:
+    client = signed_in(world.coordinator)
+
+    def export_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.post(EXPORT, {"clocks": "due_soon"}).status_code == 200
+        return len(queries)
+
+    late = timezone.now() - timedelta(minutes=26)  # every ack clock due soon
+    for _ in range(2):
+        make_referral(now=late)
+    few = export_queries()
+    for _ in range(6):
+        make_referral(now=late)
+    assert export_queries() == few
+    last = PatientDataAccess.objects.order_by("at", "pk").last()
+    assert last is not None
+    assert len(last.referral_ids) == 8
+
+
+def test_no_nhs_number_or_name_reaches_a_log(
+    world: Any, make_referral: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    nhs = next_nhs_number()
+    make_referral(patient=patient_details(nhs_number=nhs, family_name="Lovelace"))
+    client = signed_in(world.coordinator)
+    with caplog.at_level("DEBUG"):
+        assert post(client, q=spaced(nhs)).status_code == 200
+        assert post(client, q="Lovelace").status_code == 200
+        assert post(client, EXPORT, q=spaced(nhs)).status_code == 200
+        assert post(client, q=spaced(nhs)[:-1]).status_code == 400
+        assert client.get(LIST, {"q": nhs}).status_code == 400
+    # As the service writes them (core.logs.JsonFormatter, settings' LOGGING).
+    formatter = JsonFormatter()
+    logged = " ".join(formatter.format(r) for r in caplog.records).replace(" ", "")
+    assert caplog.records  # the 400s at least are logged
+    assert nhs not in logged
+    assert nhs[:-1] not in logged
+    assert "Lovelace" not in logged
