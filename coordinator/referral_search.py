@@ -91,9 +91,10 @@ REFERENCE = re.compile(r"(?:MSCC-?)?([2-9A-HJ-NP-Z]{8})", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class ReferralSearch:
-    """What to find. At most one of ``nhs_number`` (10 digits, already
-    checked), ``reference`` (as issued, upper case) and ``name_terms`` (each
-    must appear in the given or family name) is set."""
+    """What to find: an ``nhs_number`` (10 digits, already checked), or a
+    ``reference`` (as issued, upper case) and/or ``name_terms`` (each must
+    appear in the given or family name; both when eight letters typed could
+    be either, and either then matches)."""
 
     nhs_number: str = ""
     reference: str = ""
@@ -185,10 +186,13 @@ def referral_search(*, user: User, search: ReferralSearch, now: datetime) -> Que
     qs = referral_list(user=user, filters=filters)
     if search.nhs_number:
         qs = qs.filter(patient__nhs_number=search.nhs_number)
-    elif search.reference:
-        qs = qs.filter(reference=search.reference)
-    elif search.name_terms:
-        qs = qs.filter(_name_matches(user, search.name_terms))
+    elif search.reference or search.name_terms:
+        text = Q(pk__in=[])
+        if search.reference:
+            text |= Q(reference=search.reference)
+        if search.name_terms:
+            text |= _name_matches(user, search.name_terms)
+        qs = qs.filter(text)
     overdue = Exists(_running_timed_clocks().filter(referral=OuterRef("pk"), due_at__lte=now))
     if search.clocks == ClockFilter.OVERDUE:
         qs = qs.filter(overdue)

@@ -10,7 +10,8 @@ address too.
 One box takes an NHS number, a name or a reference, told apart by what was
 typed: digits (spaces and dashes allowed) are an NHS number, checked like
 the referral form's (10 digits, Modulus 11); ``MSCC-`` and eight letters
-and digits, or eight with a digit among them, a reference; letters a name.
+and digits, or eight with a digit among them, a reference; letters a name
+(eight letters of the references' alphabet are searched as both).
 Anything else is refused, naming the box, rather than guessed at.
 """
 
@@ -87,6 +88,10 @@ def _text(data: Mapping[str, Any], errors: dict[str, list[str]]) -> dict[str, An
         if sum(len(t) for t in terms) < 2:
             errors["q"] = ["Type at least 2 letters of a name."]
             return {}
+        if reference:
+            # Eight letters of the references' alphabet: a reference typed
+            # without MSCC- (one in ten has no digit), or a name. Either matches.
+            return {"name_terms": terms, "reference": "MSCC-" + reference.group(1).upper()}
         return {"name_terms": terms}
     errors["q"] = [
         "Type an NHS number (10 digits), a family or given name, "

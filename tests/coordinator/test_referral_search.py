@@ -63,8 +63,10 @@ def post(client: Client, url: str = LIST, **data: Any) -> Any:
         ("SMITH, Ada", {"name_terms": ("SMITH", "Ada")}),
         ("O'Neill-Jones", {"name_terms": ("O'Neill-Jones",)}),
         ("Siân", {"name_terms": ("Siân",)}),
-        # Eight letters of the reference alphabet but no digit: a name.
-        ("HAMPTERS", {"name_terms": ("HAMPTERS",)}),
+        # Eight letters of the reference alphabet but no digit: a name or a reference.
+        ("Hampters", {"name_terms": ("Hampters",), "reference": "MSCC-HAMPTERS"}),
+        # An O (never in a reference): a name only.
+        ("Lovelace", {"name_terms": ("Lovelace",), "reference": ""}),
     ],
 )
 def test_one_box_tells_an_nhs_number_a_reference_and_a_name_apart(
@@ -128,6 +130,18 @@ def test_found_by_nhs_number_name_and_reference(world: Any, make_referral: Any) 
     # Every word must match: "test" is Ada's given name, "babb" is not hers.
     assert found(world.coordinator, name_terms=("test", "lovelace")) == [ada.reference]
     assert found(world.coordinator, name_terms=("test", "babb")) == []
+
+
+def test_eight_letters_find_a_reference_typed_without_its_prefix_or_a_name(
+    world: Any, make_referral: Any
+) -> None:
+    by_reference = make_referral()
+    Referral.objects.filter(pk=by_reference.pk).update(reference="MSCC-HAMPTERS")
+    by_name = make_referral(patient=patient_details(family_name="Hampters"))
+    client = signed_in(world.coordinator)
+    results = text(fragment(html(post(client, q="hampters")), "referral-results"))
+    assert "MSCC-HAMPTERS" in results
+    assert by_name.reference in results
 
 
 def test_another_services_or_organisations_referral_is_never_found(
