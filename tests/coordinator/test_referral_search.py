@@ -188,6 +188,13 @@ def test_a_referrer_finds_a_name_only_as_their_referral_sent_it(
     assert sent.identity_check_required
     assert found(world.referrer, name_terms=("Heldname",)) == []
     assert found(world.referrer, name_terms=("Sentname",)) == [sent.reference]
+    # Found by the NHS number, the coordinator is told to check identity; the referrer is not.
+    coordinator_rows = fragment(html(post(signed_in(world.coordinator), q=nhs)), "referral-results")
+    assert text(coordinator_rows).count("Warning: check identity") == 1
+    referrer_rows = fragment(html(post(signed_in(world.referrer), q=nhs)), "referral-results")
+    assert sent.reference in referrer_rows
+    assert "check identity" not in referrer_rows
+    assert "Heldname" not in referrer_rows
     # The service's coordinator searches what they are shown: the held record.
     assert set(found(world.coordinator, name_terms=("Heldname",))) == {
         r.reference for r in Referral.objects.filter(patient__nhs_number=nhs)
