@@ -2,6 +2,7 @@ from django.urls import path
 
 from coordinator import views
 from coordinator.views.detail_actions import referral_escalation_acknowledge
+from coordinator.views.referral_export import referral_export
 from coordinator.views.team_pages import (
     team_deactivate,
     team_invite,
@@ -65,4 +66,6 @@ urlpatterns = [
     path("team/role/", team_role, name="team_role"),
     path("team/deactivate/", team_deactivate, name="team_deactivate"),
     path("team/reactivate/", team_reactivate, name="team_reactivate"),
+    # The list as a CSV file, by POST (issue 11: search).
+    path("referrals/mine/export/", referral_export, name="referral_export"),
 ]

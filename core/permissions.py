@@ -48,6 +48,9 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
     "patient_identity_held": CLINICAL,
     # Not an endpoint: the team pages (invite, role, deactivate; issue 11).
     "team_manage": ADMINS,
+    # The list's CSV download (issue 11): the service's clinicians, as a
+    # fallback list; recorded in the access log like any page.
+    "referral_export": CLINICAL,
 }
 
 
