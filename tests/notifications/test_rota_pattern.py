@@ -321,6 +321,7 @@ def test_an_overlap_with_the_rota_refuses_the_whole_pattern_and_names_the_date(w
     preview = rota_pattern_preview(**arguments(world))
     [(planned, existing)] = preview.clashes
     assert planned.day == date(2026, 6, 17)
+    assert existing.starts_at == local(2026, 6, 17, 12)
     assert preview.blocked
     with pytest.raises(Conflict, match="Wed 17 Jun 2026") as refused:
         rota_pattern_apply(**arguments(world))
