@@ -306,7 +306,12 @@ def _local_day(value: datetime) -> date:
 def _default_values(today: date) -> dict[str, str]:
     first = _monday(today) + timedelta(days=7)
     last = first + timedelta(days=7 * DEFAULT_WEEKS - 1)
-    return {"first": first.isoformat(), "last": last.isoformat()}
+    return {"first": _written(first), "last": _written(last)}
+
+
+def _written(day: date) -> str:
+    """A date as the pages write it, and as the form reads it back: 7 Dec 2026."""
+    return f"{day.day} {day:%b %Y}"
 
 
 def _render(

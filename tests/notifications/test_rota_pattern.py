@@ -498,7 +498,7 @@ def test_signed_out_goes_to_sign_in(client, world):
 def test_the_page_offers_the_next_two_weeks_and_only_this_services_people(world):
     CoordinatorFactory(username="coordinator-gone", service=world.service, is_active=False)
     body = signed_in(world.admin).get(PATTERN).content.decode()
-    assert 'value="2026-06-08"' in body and 'value="2026-06-21"' in body
+    assert 'value="8 Jun 2026"' in body and 'value="21 Jun 2026"' in body
     assert 'value="coordinator"' in body and 'value="senior"' in body
     assert 'value="coordinator-b"' not in body
     assert 'value="coordinator-gone"' not in body
