@@ -632,3 +632,153 @@ def test_a_future_week_with_nobody_on_the_rota_says_so(world):
 def test_the_week_page_links_admins_to_the_pattern(world):
     assert PATTERN in signed_in(world.admin).get(reverse("rota_week")).content.decode()
     assert PATTERN not in signed_in(world.coordinator).get(reverse("rota_week")).content.decode()
+
+
+# --- the API ------------------------------------------------------------------------
+
+API = "/api/v1/rota/pattern/"
+
+
+def api_body(**overrides: Any) -> dict[str, Any]:
+    days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    shifts = [
+        {"weekday": d, "role": COORD, "user": "coordinator", "start": s, "end": e}
+        for d in days
+        for s, e in (("08:00", "20:00"), ("20:00", "08:00"))
+    ] + [
+        {"weekday": d, "role": SENIOR, "user": "senior", "start": "08:00", "end": "08:00"}
+        for d in days
+    ]
+    body: dict[str, Any] = {"first": "2026-06-08", "last": "2026-06-21", "shifts": shifts}
+    body.update(overrides)
+    return body
+
+
+def test_the_api_dry_run_answers_what_applying_would_do_and_saves_nothing(world, api):
+    response = api(world.admin).post(API, api_body(dry_run=True), format="json")
+    assert response.status_code == 200, response.json()
+    answer = response.json()
+    assert answer["applied"] is False
+    assert len(answer["shifts"]) == 42
+    assert answer["shifts"][0] == {
+        "role": COORD,
+        "user": "coordinator",
+        "starts_at": "2026-06-08T08:00:00+01:00",
+        "ends_at": "2026-06-08T20:00:00+01:00",
+    }
+    # The first Monday before 08:00, for both roles.
+    assert [(g["role"], g["starts_at"], g["ends_at"]) for g in answer["gaps"]] == [
+        (COORD, "2026-06-08T00:00:00+01:00", "2026-06-08T08:00:00+01:00"),
+        (SENIOR, "2026-06-08T00:00:00+01:00", "2026-06-08T08:00:00+01:00"),
+    ]
+    assert not Shift.objects.exists()
+
+
+def test_the_api_applies_a_pattern_and_its_gaps_are_what_the_dry_run_said(world, api):
+    client = api(world.admin)
+    dry = client.post(API, api_body(dry_run=True), format="json").json()
+    response = client.post(API, api_body(), format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["applied"] is True
+    assert response.json()["gaps"] == dry["gaps"]
+    assert Shift.objects.filter(service=world.service).count() == 42
+
+
+def test_the_api_refuses_an_overlap_with_409_unless_told_to_leave_it_out(world, api):
+    Shift.objects.create(
+        service=world.service,
+        role=COORD,
+        user=world.coordinator,
+        starts_at=local(2026, 6, 10, 12),
+        ends_at=local(2026, 6, 10, 14),
+    )
+    client = api(world.admin)
+    dry = client.post(API, api_body(dry_run=True), format="json").json()
+    assert [o["shift"]["starts_at"] for o in dry["overlaps"]] == ["2026-06-10T08:00:00+01:00"]
+    refused = client.post(API, api_body(), format="json")
+    assert refused.status_code == 409
+    assert "Wed 10 Jun 2026" in refused.json()["detail"]
+    assert Shift.objects.count() == 1
+    applied = client.post(API, api_body(skip_overlaps=True), format="json")
+    assert applied.status_code == 201
+    assert len(applied.json()["left_out_overlapping"]) == 1
+    assert Shift.objects.count() == 1 + 41
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"first": "2026-06-01"}, "first"),
+        ({"last": "2026-09-30"}, "last"),
+        ({"shifts": []}, "shifts"),
+        (
+            {
+                "shifts": [
+                    {
+                        "weekday": "funday",
+                        "role": COORD,
+                        "user": "coordinator",
+                        "start": "08:00",
+                        "end": "20:00",
+                    }
+                ]
+            },
+            "shifts",
+        ),
+        (
+            {
+                "shifts": [
+                    {
+                        "weekday": "monday",
+                        "role": COORD,
+                        "user": "coordinator-b",
+                        "start": "08:00",
+                        "end": "20:00",
+                    }
+                ]
+            },
+            "shifts.0.user",
+        ),
+        (
+            {
+                "shifts": [
+                    {
+                        "weekday": "monday",
+                        "role": COORD,
+                        "user": "senior",
+                        "start": "08:00",
+                        "end": "20:00",
+                    }
+                ]
+            },
+            "shifts.0.user",
+        ),
+        (
+            {
+                "shifts": [
+                    {
+                        "weekday": "monday",
+                        "role": COORD,
+                        "user": "coordinator",
+                        "start": "8pm",
+                        "end": "20:00",
+                    }
+                ]
+            },
+            "shifts",
+        ),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+def test_the_api_names_the_field_of_a_bad_pattern_and_saves_nothing(world, api, change, field):
+    response = api(world.admin).post(API, api_body(**change), format="json")
+    assert response.status_code == 400, response.json()
+    assert field in response.json()
+    assert not Shift.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["coordinator", "senior", "referrer"])
+def test_only_service_admins_may_apply_a_pattern_by_api(world, api, who):
+    response = api(getattr(world, who)).post(API, api_body(), format="json")
+    assert response.status_code == 403
+    assert not Shift.objects.exists()
