@@ -303,6 +303,18 @@ def _local_day(value: datetime) -> date:
     return timezone.localtime(value).date()
 
 
+_FIELD_WORDS = {"role": "role", "user": "who", "start": "from", "end": "to"}
+
+
+def _where(name: str) -> str:
+    """Which input a problem is about, for the summary: "Monday, shift 1, from: "."""
+    found = re.fullmatch(r"d(\d)-(\d+)-(\w+)", name)
+    if found is None:
+        return {"first": "First day: ", "last": "Last day: "}.get(name, "")
+    weekday, number, field_name = int(found[1]), int(found[2]) + 1, found[3]
+    return f"{rota_rules.WEEKDAYS[weekday]}, shift {number}, {_FIELD_WORDS[field_name]}: "
+
+
 def _default_values(today: date) -> dict[str, str]:
     first = _monday(today) + timedelta(days=7)
     last = first + timedelta(days=7 * DEFAULT_WEEKS - 1)
@@ -331,7 +343,7 @@ def _render(
         "skip_clashes": skip_clashes,
         "errors": errors,
         "error_links": [
-            (name if name not in ("rows", "__all__") else "pattern-days", message)
+            (name if name not in ("rows", "__all__") else "pattern-days", _where(name) + message)
             for name, problems in errors.items()
             for message in problems
         ],

@@ -34,9 +34,20 @@ def no_sideways_scroll(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def no_sideways_scroll_inside(page: Page) -> None:
+    """On a phone the grid and the lists are stacked: no region of them
+    scrolls sideways either (the week is read down the page)."""
+    assert page.evaluate(
+        "[...document.querySelectorAll('.table-wrap')]"
+        ".every(el => el.scrollWidth <= el.clientWidth)"
+    )
+
+
 def checked(page: Page, name: str, width: int) -> None:
     no_axe_violations(page)
     no_sideways_scroll(page)
+    if width <= 390:
+        no_sideways_scroll_inside(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
     # The first screenfuls on their own, readable without scaling a long page down.
@@ -68,6 +79,17 @@ def test_the_admin_applies_a_weekly_pattern_over_two_weeks(
     page.get_by_role("link", name="Apply a weekly pattern").click()
     expect(page.get_by_role("heading", name="Apply a weekly rota pattern")).to_be_visible()
     checked(page, "2-pattern-form", width)
+
+    # Nothing filled in: the problem is said, linked to the week, and nothing saved.
+    page.get_by_role("button", name="Preview").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Fill in at least one shift of the week")
+    checked(page, "2-pattern-error", width)
+    # A typo in a time is named beside its field.
+    fill_row(page, "d0-0", "coordinator", "coordinator", "8am", "20:00")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#d0-0-start-error1")).to_contain_text("24-hour time like 08:00")
+    checked(page, "2-pattern-field-error", width)
 
     for weekday in range(7):
         fill_row(page, f"d{weekday}-0", "coordinator", "coordinator", "08:00", "20:00")

@@ -580,6 +580,11 @@ def test_problems_are_named_by_field_and_nothing_is_saved(world, change, field, 
     assert not Shift.objects.exists()
 
 
+def test_the_summary_says_which_row_a_problem_is_in(world):
+    body = signed_in(world.admin).post(PATTERN, form(**{"d2-1-end": "8pm"})).content.decode()
+    assert "Wednesday, shift 2, to: Enter a 24-hour time" in body
+
+
 def test_an_empty_week_is_refused(world):
     data = {k: v for k, v in form().items() if not k.startswith("d")}
     response = signed_in(world.admin).post(PATTERN, data)
