@@ -105,6 +105,22 @@ class DraftRowsInline(admin.TabularInline):  # type: ignore[type-arg]
     service, read-only once published."""
 
     extra = 0
+    # A row that is shown, not edited (a published version's), shows each
+    # field named here by the display method it maps to: words ("24 h",
+    # "suspected MSCC") rather than stored values ("1 day, 0:00:00", JSON).
+    shown_as: dict[str, str] = {}
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if self.has_change_permission(request, obj):
+            return fields
+        return [self.shown_as.get(name, name) if isinstance(name, str) else name for name in fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if self.has_change_permission(request, obj):
+            return readonly
+        return readonly + tuple(self.shown_as.values())
 
     def _may(self, request: HttpRequest, obj: Any) -> bool:
         return obj is not None and _may_configure(request, obj.service_id)

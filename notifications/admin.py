@@ -29,7 +29,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin_versions import DraftRowsInline, ServiceScopedAdmin, VersionedConfigurationAdmin
-from core.labels import choices
+from core.durations import hours_minutes
+from core.forms import HoursMinutesField
+from core.labels import choices, label_of
 from notifications import policy_rules
 from notifications.codes import Channel
 from notifications.models import EscalationPolicy, EscalationStep, Heartbeat, Shift
@@ -46,9 +48,37 @@ from notifications.services.policies import named_user_candidates, step_data
 # --- escalation policies ---------------------------------------------------------
 
 
+def _channels_words(codes: Any) -> str:
+    codes = codes if isinstance(codes, list | tuple) else []
+    return ", ".join(label_of("Channel", c) for c in codes) or "—"
+
+
+def _fraction_words(fraction: float | None) -> str:
+    return "—" if fraction is None else f"warns with {fraction:.0%} of the target time left"
+
+
+def _after_words(delay: Any) -> str:
+    return "—" if delay is None else f"after {hours_minutes(delay)}"
+
+
+def _every_words(repeat: Any) -> str:
+    return "No repeats" if repeat is None else f"every {hours_minutes(repeat)}"
+
+
 class EscalationStepForm(forms.ModelForm):
     channels = forms.MultipleChoiceField(
         choices=choices(Channel), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    delay = HoursMinutesField(
+        label="Delay",
+        help_text="After due only: how long after the due time, e.g. 30 min, 1 h 30 min, 4 h.",
+    )
+    repeat_every = HoursMinutesField(
+        label="Repeat every",
+        help_text=(
+            "Optional, at least 5 min: sent again this often until acknowledged, "
+            "e.g. 15 min or 1 h."
+        ),
     )
 
     class Meta:
@@ -65,12 +95,11 @@ class EscalationStepForm(forms.ModelForm):
         )
         help_texts = {
             "position": "Steps are listed in this order.",
-            "fraction": "Warnings only: the fraction of the target left, e.g. 0.25.",
-            "delay": "After due only, days hh:mm:ss: 00:30:00 is 30 minutes after due.",
-            "named_user": "Only when the step reaches a named user.",
-            "repeat_every": (
-                "Optional, at least 00:05:00: sent again this often until acknowledged."
+            "fraction": (
+                "Warnings only: the fraction of the target time left when it warns, "
+                "e.g. 0.25 warns with 25% (a quarter) of the time left."
             ),
+            "named_user": "Only when the step reaches a named user.",
         }
 
     def clean(self) -> dict[str, Any]:
@@ -128,6 +157,29 @@ class EscalationStepInline(DraftRowsInline):
         "channels",
         "repeat_every",
     )
+
+    shown_as = {
+        "fraction": "fraction_words",
+        "delay": "delay_words",
+        "channels": "channels_words",
+        "repeat_every": "repeat_words",
+    }
+
+    @admin.display(description="Fraction")
+    def fraction_words(self, obj: EscalationStep) -> str:
+        return _fraction_words(obj.fraction)
+
+    @admin.display(description="Delay")
+    def delay_words(self, obj: EscalationStep) -> str:
+        return _after_words(obj.delay)
+
+    @admin.display(description="Channels")
+    def channels_words(self, obj: EscalationStep) -> str:
+        return _channels_words(obj.channels)
+
+    @admin.display(description="Repeat every")
+    def repeat_words(self, obj: EscalationStep) -> str:
+        return _every_words(obj.repeat_every)
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)

@@ -10,11 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from core.labels import code_words, in_sentence, label_of
+# Durations in hours and minutes, as the admin types them ("30 min", "24 h").
+from core.durations import hours_minutes
+from core.labels import in_sentence, label_of
 from notifications.codes import Channel, Recipient, StepWhen
-
-# Durations said as NG234 says them ("30 minutes", "24 hours"); pure, too.
-from pathways.definition_rules import describe
 
 # Field name -> messages, the shape Django forms and the API both accept.
 Errors = dict[str, list[str]]
@@ -122,7 +121,7 @@ def step_errors(s: StepData) -> Errors:
     ):
         add(
             "repeat_every",
-            "Repeats must be at least 5 minutes apart (00:05:00); leave it empty for no repeats.",
+            "Repeats must be at least 5 min apart; leave it empty for no repeats.",
         )
     return errors
 
@@ -179,12 +178,13 @@ def publish_errors(steps: Sequence[StepData]) -> Errors:
 
 
 def describe_step(s: StepData, named: str = "") -> str:
-    """One step in words: "30 minutes after due: the on-call senior clinician
-    by in app, email; every 30 minutes until acknowledged"."""
+    """One step in words, times in hours and minutes: "30 min after due: the
+    on-call senior clinician by in-app, e-mail; every 30 min until
+    acknowledged", "warns with 25% of the target time left: ..."."""
     if s.when == StepWhen.WARNING and s.fraction is not None:
-        when = f"{s.fraction:.0%} of the target left"
+        when = f"warns with {s.fraction:.0%} of the target time left"
     elif s.when == StepWhen.AFTER_DUE and isinstance(s.delay, timedelta):
-        when = f"{describe(s.delay)} after due"
+        when = f"{hours_minutes(s.delay)} after due"
     else:
         when = in_sentence(label_of("StepWhen", s.when))
     whom = (
@@ -193,7 +193,9 @@ def describe_step(s: StepData, named: str = "") -> str:
         else label_of("Recipient", s.recipient)
     )
     channels = s.channels if isinstance(s.channels, list | tuple) else []
-    text = f"{when}: {whom} by {', '.join(code_words(c) for c in channels) or 'no channel'}"
+    text = (
+        f"{when}: {whom} by {', '.join(label_of('Channel', c) for c in channels) or 'no channel'}"
+    )
     if isinstance(s.repeat_every, timedelta):
-        text += f"; every {describe(s.repeat_every)} until acknowledged"
-    return text
+        text += f"; every {hours_minutes(s.repeat_every)} until acknowledged"
+    return text[:1].upper() + text[1:]

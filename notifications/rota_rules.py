@@ -12,7 +12,7 @@ would be 12 hours rather than the real 13.
 
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
 
 from core.roles import Role
@@ -180,3 +180,144 @@ def local_to_aware(value: datetime, zone: tzinfo) -> datetime:
         f"{value:%H:%M} happens twice on {value.day} {value:%b %Y} (the clocks go back): "
         "choose a time outside that hour."
     )
+
+
+# --- Weekly patterns -----------------------------------------------------------------
+#
+# A service admin fills in a week once (for each weekday, shifts by role,
+# person and UK wall-clock times) and applies it over a range of dates. The
+# expansion below turns each (date, wall-clock start, wall-clock end) into
+# UTC instants, one date at a time, so a shift keeps its wall-clock times
+# across a change between GMT and BST: 20:00-08:00 on the night the clocks go
+# back is 13 hours of elapsed time, on the night they go forward 11.
+
+# The longest range one pattern may be applied over: twelve weeks is a
+# rota's usual planning horizon, and a longer one is more likely a typo.
+PATTERN_MAX_DAYS = 12 * 7
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class PatternRow:
+    """One shift of the week's pattern: on ``weekday`` (0 = Monday), ``who``
+    covers ``role`` from ``start`` to ``end`` in UK wall-clock time. An end at
+    or before the start runs past midnight into the next day."""
+
+    weekday: int
+    role: str
+    who: Hashable
+    start: time
+    end: time
+
+    @property
+    def overnight(self) -> bool:
+        return self.end <= self.start
+
+
+@dataclass(frozen=True)
+class PlannedShift:
+    """A shift the pattern would create: the date it starts on (UK), and its
+    start and end as UTC instants."""
+
+    day: date
+    role: str
+    who: Hashable
+    starts_at: datetime
+    ends_at: datetime
+
+    @property
+    def interval(self) -> Interval:
+        return (self.starts_at, self.ends_at)
+
+
+def range_errors(first: date, last: date, *, today: date) -> dict[str, list[str]]:
+    """What is wrong with a pattern's date range (inclusive, UK dates)."""
+    errors: dict[str, list[str]] = {}
+    if first < today:
+        errors["first"] = ["The range cannot start in the past: start today or later."]
+    if last < first:
+        errors["last"] = ["The last day must be on or after the first day."]
+    elif (last - first).days + 1 > PATTERN_MAX_DAYS:
+        errors["last"] = [
+            f"Apply a pattern over at most {PATTERN_MAX_DAYS // 7} weeks "
+            f"({PATTERN_MAX_DAYS} days) at a time."
+        ]
+    return errors
+
+
+def expand(
+    rows: Sequence[PatternRow], *, first: date, last: date, zone: tzinfo
+) -> list[PlannedShift]:
+    """The shifts ``rows`` make on every date from ``first`` to ``last``
+    (inclusive), in date order. A row's start and end are read as wall-clock
+    time in ``zone`` on the date they fall on; a time that does not exist or
+    happens twice that day (a clock change) raises ``LocalTimeProblem`` naming
+    the date, never a guess."""
+    planned: list[PlannedShift] = []
+    day = first
+    while day <= last:
+        for row in rows:
+            if row.weekday != day.weekday():
+                continue
+            end_day = day + timedelta(days=1) if row.overnight else day
+            starts_at = local_to_aware(datetime.combine(day, row.start), zone)
+            ends_at = local_to_aware(datetime.combine(end_day, row.end), zone)
+            planned.append(PlannedShift(day, row.role, row.who, starts_at, ends_at))
+        day += timedelta(days=1)
+    planned.sort(key=lambda p: (p.starts_at, p.role))
+    return planned
+
+
+def pairs_overlapping(
+    planned: Sequence[PlannedShift], existing: Iterable[tuple[str, Interval, object]]
+) -> list[tuple[PlannedShift, object]]:
+    """Each planned shift that overlaps an existing one of the same role,
+    with the existing one's ``ref`` (``existing``: role, interval, ref)."""
+    by_role: dict[str, list[tuple[Interval, object]]] = {}
+    for role, interval, ref in existing:
+        by_role.setdefault(role, []).append((interval, ref))
+    found: list[tuple[PlannedShift, object]] = []
+    for shift in planned:
+        for interval, ref in by_role.get(shift.role, []):
+            if overlaps(shift.interval, interval):
+                found.append((shift, ref))
+    return found
+
+
+def overlaps_within(planned: Sequence[PlannedShift]) -> list[tuple[PlannedShift, PlannedShift]]:
+    """Pairs of the pattern's own shifts of one role that overlap (say
+    Monday 20:00-08:00 and Tuesday 00:00-08:00): two people on call at once."""
+    found: list[tuple[PlannedShift, PlannedShift]] = []
+    ordered = sorted(planned, key=lambda p: (p.role, utc(p.starts_at)))
+    for i, shift in enumerate(ordered):
+        for later in ordered[i + 1 :]:
+            if later.role != shift.role or utc(later.starts_at) >= utc(shift.ends_at):
+                break
+            found.append((shift, later))
+    return found
+
+
+def future_gaps(
+    intervals: Iterable[Interval], *, start: datetime, end: datetime, now: datetime
+) -> list[Interval]:
+    """The parts of ``[start, end)`` from ``now`` on that no interval covers:
+    time already past is a record, not a gap anyone can fill."""
+    start = max(utc(start), utc(now))
+    if start >= utc(end):
+        return []
+    return uncovered(intervals, start=start, end=end)
+
+
+def cut_gaps_at(parts: Sequence[Segment], at: datetime) -> list[Segment]:
+    """``parts`` with a gap that spans ``at`` cut in two there, so the past
+    part (no record) and the future part (nobody on call) can be told apart.
+    Covered segments are left whole."""
+    at = utc(at)
+    result: list[Segment] = []
+    for part in parts:
+        if part.gap and utc(part.starts_at) < at < utc(part.ends_at):
+            result.append(Segment(part.starts_at, at, None))
+            result.append(Segment(at, part.ends_at, None))
+        else:
+            result.append(part)
+    return result

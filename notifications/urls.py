@@ -1,6 +1,6 @@
 from django.urls import path
 
-from notifications import views
+from notifications import pattern_views, views
 
 urlpatterns = [
     path("rota/", views.rota_week, name="rota_week"),
@@ -15,4 +15,5 @@ urlpatterns = [
         views.notification_acknowledge,
         name="notification_acknowledge",
     ),
+    path("rota/pattern/", pattern_views.rota_pattern, name="rota_pattern"),
 ]

@@ -122,7 +122,10 @@ class Part:
     person: str = ""
     override: bool = False
     reason: str = ""
+    # Nobody on call from now on: a gap to fill.
     gap: bool = False
+    # Nobody was on call, before now: a record, not something to act on.
+    no_record: bool = False
 
 
 @dataclass
@@ -137,17 +140,23 @@ class RoleRow:
     role: OnCallRole
     label: str
     cells: list[list[Part]] = field(default_factory=list)
+    # The cells with their day, for the phone layout's day labels.
+    day_cells: list[tuple[Day, list[Part]]] = field(default_factory=list)
 
 
 def _person(user: User) -> str:
     return user.get_full_name() or user.username
 
 
-def _part(segment: rota_rules.Segment, *, day_end: datetime, with_zone: bool) -> Part:
+def _part(
+    segment: rota_rules.Segment, *, day_end: datetime, with_zone: bool, now: datetime
+) -> Part:
     start = _clock(segment.starts_at, day_end=day_end, with_zone=with_zone)
     end = _clock(segment.ends_at, day_end=day_end, with_zone=with_zone)
     if segment.cover is None:
-        return Part(start=start, end=end, gap=True)
+        # Gaps are cut at now (rota_rules.cut_gaps_at): each piece is past or future.
+        past = segment.ends_at <= now
+        return Part(start=start, end=end, gap=not past, no_record=past)
     row = cast(Shift | RotaOverride, segment.cover.ref)  # covers_of sets the source row
     return Part(
         start=start,
@@ -174,14 +183,15 @@ def _week_context(service: Service, monday: date, now: datetime) -> dict[str, An
     rows = []
     for role in OnCallRole:
         row = RoleRow(role=role, label=role.label)
-        by_day = rota_rules.split_at(period.segments[role], midnights)
+        by_day = rota_rules.split_at(rota_rules.cut_gaps_at(period.segments[role], now), midnights)
         for i, segments in enumerate(by_day):
             row.cells.append(
                 [
-                    _part(s, day_end=midnights[i + 1], with_zone=days[i].clocks_change)
+                    _part(s, day_end=midnights[i + 1], with_zone=days[i].clocks_change, now=now)
                     for s in segments
                 ]
             )
+        row.day_cells = list(zip(days, row.cells, strict=True))
         rows.append(row)
     for entry in (*period.shifts, *period.overrides):
         entry.role_label = OnCallRole(entry.role).label  # type: ignore[union-attr]
@@ -195,7 +205,9 @@ def _week_context(service: Service, monday: date, now: datetime) -> dict[str, An
         "next_week": monday + timedelta(days=7),
         "this_week": _monday(today),
         "now": now,
+        # Only time from now on: the past with nobody recorded is not a gap to fill.
         "gap_in_week": any(p.gap for row in rows for cell in row.cells for p in cell),
+        "no_record_in_week": any(p.no_record for row in rows for cell in row.cells for p in cell),
     }
 
 
@@ -233,6 +245,7 @@ def _render_week(
             "override_values": (values or {}) if form == "override" else {},
             "override_errors": (errors or {}) if form == "override" else {},
             "nav": "rota",
+            "pattern_url": reverse("rota_pattern") if manage else "",
         }
     )
     return render(request, "notifications/rota_week.html", context, status=status)

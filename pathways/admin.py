@@ -28,10 +28,12 @@ from core.admin_versions import (
     ServiceScopedAdmin,
     VersionedConfigurationAdmin,
 )
-from core.labels import choices
+from core.durations import hours_minutes
+from core.forms import HoursMinutesField
+from core.labels import choices, label_of
 from pathways import definition_rules
 from pathways.codes import ClockAnchor, ClockCondition, EventKind
-from pathways.definition_rules import DefinitionData, describe
+from pathways.definition_rules import DefinitionData
 from pathways.models import ClockDefinition, PathwayVersion
 from pathways.services import (
     PathwayInvalid,
@@ -58,6 +60,24 @@ def _flag(definition: ClockDefinition) -> str:
 STOP_CHOICES = [(code, EventKind(code).label) for code in sorted(definition_rules.STOP_EVENTS)]
 # The anchors first (where most clocks start), then the clinical events.
 START_CHOICES = ClockAnchor.choices() + STOP_CHOICES
+_EVENT_WORDS = dict(START_CHOICES)
+TARGET_HELP = (
+    "Hours and minutes: 24 h, 1 h 30 min or 90 min; 7 d is 7 days. Blank: measured "
+    "(no target, never overdue, never escalated), only where NG234 sets no time."
+)
+
+
+def _target_words(target: Any) -> str:
+    return hours_minutes(target) if target is not None else "Measured (no target)"
+
+
+def _categories_words(codes: Any) -> str:
+    codes = codes if isinstance(codes, list | tuple) else []
+    return ", ".join(label_of("Category", c) for c in codes) or "—"
+
+
+def _event_words(code: str) -> str:
+    return _EVENT_WORDS.get(code, code)
 
 
 class ClockDefinitionForm(forms.ModelForm):
@@ -68,6 +88,7 @@ class ClockDefinitionForm(forms.ModelForm):
     stop_event = forms.ChoiceField(choices=STOP_CHOICES)
     # Not given: always (the condition most clocks have).
     applies_when = forms.ChoiceField(choices=ClockCondition.choices(), required=False)
+    target = HoursMinutesField(label="Target", help_text=TARGET_HELP)
 
     class Meta:
         model = ClockDefinition
@@ -83,11 +104,6 @@ class ClockDefinitionForm(forms.ModelForm):
         )
         widgets = {"justification": forms.Textarea(attrs={"rows": 2, "cols": 30})}
         help_texts = {
-            "target": (
-                "Days hh:mm:ss: 1 00:00:00 is 24 hours, 00:30:00 is 30 minutes. Blank: "
-                "measured (no target, never overdue, never escalated), only where NG234 "
-                "sets no time."
-            ),
             "applies_when": "Beyond the categories: when NG234 says this clock applies.",
         }
 
@@ -147,10 +163,32 @@ class ClockDefinitionInline(DraftRowsInline):
         "justification",
     )
     readonly_fields = ("ng234", "longer_than_ng234")
+    shown_as = {
+        "categories": "categories_words",
+        "start_event": "start_words",
+        "stop_event": "stop_words",
+        "target": "target_words",
+    }
 
     @admin.display(description="NG234 target")
     def ng234(self, obj: ClockDefinition) -> str:
-        return describe(obj.ng234_target) if obj.ng234_target is not None else "—"
+        return hours_minutes(obj.ng234_target) if obj.ng234_target is not None else "—"
+
+    @admin.display(description="Categories")
+    def categories_words(self, obj: ClockDefinition) -> str:
+        return _categories_words(obj.categories)
+
+    @admin.display(description="Starts at")
+    def start_words(self, obj: ClockDefinition) -> str:
+        return _event_words(obj.start_event)
+
+    @admin.display(description="Stops at")
+    def stop_words(self, obj: ClockDefinition) -> str:
+        return _event_words(obj.stop_event)
+
+    @admin.display(description="Target")
+    def target_words(self, obj: ClockDefinition) -> str:
+        return _target_words(obj.target)
 
     @admin.display(description=LONGER_THAN_NG234_TITLE)
     def longer_than_ng234(self, obj: ClockDefinition) -> str:
@@ -259,8 +297,8 @@ class ClockDefinitionAdmin(ServiceScopedAdmin, HistoryReadOnlyAdmin):
         "version",
         "kind",
         "categories_described",
-        "start_event",
-        "stop_event",
+        "start_described",
+        "stop_described",
         "applies_when",
         "target_described",
         "ng234",
@@ -281,15 +319,23 @@ class ClockDefinitionAdmin(ServiceScopedAdmin, HistoryReadOnlyAdmin):
 
     @admin.display(description="Categories")
     def categories_described(self, obj: ClockDefinition) -> str:
-        return ", ".join(str(c) for c in obj.categories)
+        return _categories_words(obj.categories)
+
+    @admin.display(description="Starts at", ordering="start_event")
+    def start_described(self, obj: ClockDefinition) -> str:
+        return _event_words(obj.start_event)
+
+    @admin.display(description="Stops at", ordering="stop_event")
+    def stop_described(self, obj: ClockDefinition) -> str:
+        return _event_words(obj.stop_event)
 
     @admin.display(description="Target", ordering="target")
     def target_described(self, obj: ClockDefinition) -> str:
-        return describe(obj.target) if obj.target is not None else "Measured (no target)"
+        return _target_words(obj.target)
 
     @admin.display(description="NG234 target")
     def ng234(self, obj: ClockDefinition) -> str:
-        return describe(obj.ng234_target) if obj.ng234_target is not None else "—"
+        return hours_minutes(obj.ng234_target) if obj.ng234_target is not None else "—"
 
     @admin.display(description=LONGER_THAN_NG234_TITLE)
     def longer_than_ng234(self, obj: ClockDefinition) -> str:

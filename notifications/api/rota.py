@@ -19,9 +19,10 @@ from rest_framework.views import APIView
 from core.api.fields import AwareDateTimeField, CodeField, StrictSerializer
 from core.errors import DomainError
 from core.permissions import RolePermission
-from notifications import services
+from notifications import rota_rules, services
 from notifications.codes import OnCallRole
 from notifications.selectors import rota as selectors
+from notifications.services.rota import rota_pattern_apply, rota_pattern_preview
 from referrals.models import Service, User
 
 # The longest period one GET /rota/ returns: a few weeks of 12-hour shifts.
@@ -288,3 +289,142 @@ class GapsView(APIView):
                 ).data,
             }
         )
+
+
+# --- Weekly pattern ------------------------------------------------------------------
+
+WEEKDAY_CODES = [name.lower() for name in rota_rules.WEEKDAYS]
+
+
+class PatternShiftInput(StrictSerializer):
+    weekday = serializers.ChoiceField(choices=WEEKDAY_CODES, help_text="monday ... sunday.")
+    role = CodeField(OnCallRole)
+    user = serializers.CharField(max_length=150, help_text="The on-call person's username.")
+    start = serializers.TimeField(
+        format="%H:%M", input_formats=["%H:%M"], help_text="UK wall-clock time, 24-hour HH:MM."
+    )
+    end = serializers.TimeField(
+        format="%H:%M",
+        input_formats=["%H:%M"],
+        help_text="UK wall-clock time; at or before start: the next day (a night shift).",
+    )
+
+
+class PatternInput(StrictSerializer):
+    first = serializers.DateField(help_text="First UK date, inclusive; today or later.")
+    last = serializers.DateField(help_text="Last UK date, inclusive; at most 12 weeks on.")
+    shifts = PatternShiftInput(many=True, allow_empty=False)
+    skip_overlaps = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "False: a pattern overlapping a shift of the same role already on the rota is "
+            "refused (409). True: those pattern shifts are left out; the existing ones stay."
+        ),
+    )
+    dry_run = serializers.BooleanField(
+        default=False, help_text="True: answer what applying would do, saving nothing."
+    )
+
+
+class PlannedShiftOutput(serializers.Serializer):
+    role = serializers.CharField()
+    user = serializers.CharField(source="who.username")
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+class PatternOverlapOutput(serializers.Serializer):
+    shift = PlannedShiftOutput()
+    existing = ShiftOutput()
+
+
+class PatternOutput(serializers.Serializer):
+    applied = serializers.BooleanField()
+    first = serializers.DateField()
+    last = serializers.DateField()
+    shifts = PlannedShiftOutput(many=True, help_text="Created, or to be created on a dry run.")
+    left_out_started = PlannedShiftOutput(many=True)
+    left_out_overlapping = PlannedShiftOutput(many=True)
+    overlaps = PatternOverlapOutput(many=True, help_text="What stops the pattern (dry run).")
+    existing = ShiftOutput(many=True)
+    gaps = GapOutput(many=True, help_text="Nobody on call in the range, from now on, after it.")
+
+
+class PatternView(APIView):
+    """A weekly pattern applied over a range of UK dates, all or nothing;
+    ``dry_run`` answers what it would do (shifts, overlaps, gaps left)."""
+
+    permission_classes = [RolePermission]
+    permission_action = "rota_manage"
+
+    @extend_schema(request=PatternInput, responses={200: PatternOutput, 201: PatternOutput})
+    def post(self, request: Request) -> Response:
+        service = _service(request)
+        body = PatternInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        rows = []
+        users = {
+            u.username: u
+            for u in User.objects.filter(
+                service=service, username__in=[s["user"] for s in data["shifts"]]
+            )
+        }
+        errors: dict[str, list[str]] = {}
+        for i, shift in enumerate(data["shifts"]):
+            user = users.get(shift["user"])
+            if user is None:
+                errors[f"shifts.{i}.user"] = [
+                    f"No user of your service has the username {shift['user']!r}."
+                ]
+                continue
+            rows.append(
+                rota_rules.PatternRow(
+                    weekday=WEEKDAY_CODES.index(shift["weekday"]),
+                    role=shift["role"],
+                    who=user,
+                    start=shift["start"],
+                    end=shift["end"],
+                )
+            )
+        if errors:
+            raise DomainError(errors=errors)
+        arguments: dict[str, Any] = {
+            "service": service,
+            "rows": rows,
+            "first": data["first"],
+            "last": data["last"],
+            "now": timezone.now(),
+            "skip_clashes": data["skip_overlaps"],
+            "by": request.user,
+        }
+        write = rota_pattern_preview if data["dry_run"] else rota_pattern_apply
+        try:
+            plan = write(**arguments)
+        except DomainError as exc:
+            # The services name the pattern's rows ``rows.<i>.<field>``; here they are
+            # the body's ``shifts``.
+            if not any(name.split(".")[0] == "rows" for name in exc.errors):
+                raise
+            renamed = {
+                ("shifts" + name[4:] if name.split(".")[0] == "rows" else name): problems
+                for name, problems in exc.errors.items()
+            }
+            raise DomainError(exc.message, errors=renamed) from None
+        answer = {
+            "applied": not data["dry_run"],
+            "first": plan.first,
+            "last": plan.last,
+            "shifts": plan.create,
+            "left_out_started": plan.started,
+            "left_out_overlapping": plan.skipped,
+            "overlaps": [{"shift": p, "existing": s} for p, s in plan.clashes],
+            "existing": plan.existing,
+            "gaps": [
+                {"role": role.value, "starts_at": start, "ends_at": end}
+                for role, periods in plan.gaps.items()
+                for start, end in periods
+            ],
+        }
+        code = status.HTTP_200_OK if data["dry_run"] else status.HTTP_201_CREATED
+        return Response(PatternOutput(answer).data, status=code)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("rota/overrides/", rota.OverrideCreateView.as_view(), name="api-rota-overrides"),
     path("rota/on-call/", rota.OnCallView.as_view(), name="api-rota-on-call"),
     path("rota/gaps/", rota.GapsView.as_view(), name="api-rota-gaps"),
+    path("rota/pattern/", rota.PatternView.as_view(), name="api-rota-pattern"),
 ]

@@ -4,7 +4,7 @@ service and frozen on each referral when it starts, like pathways."""
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from core.labels import choices
+from core.labels import choices, label_of
 from core.versioned import VersionedConfiguration, service_field, versioned_constraints
 from notifications.codes import Recipient, StepWhen
 
@@ -48,4 +48,6 @@ class EscalationStep(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"step {self.position}: {self.when} → {self.recipient}"
+        # In words (the admin shows it on each step's row).
+        when, whom = label_of("StepWhen", self.when), label_of("Recipient", self.recipient)
+        return f"step {self.position}: {when} → {whom}"

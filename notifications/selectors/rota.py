@@ -172,3 +172,20 @@ def rota_candidates(*, service: Service) -> dict[OnCallRole, list[User]]:
     return {
         role: [u for u in users if u.role == rota_rules.USER_ROLE_FOR[role]] for role in OnCallRole
     }
+
+
+def gaps_between(
+    *, service: Service, starts: datetime, ends: datetime, now: datetime
+) -> dict[OnCallRole, list[rota_rules.Interval]]:
+    """For every rota role, the stretches of ``[starts, ends)`` from ``now``
+    on with nobody on call (the past is a record, not a gap). Two queries."""
+    shifts = shifts_between(service=service, starts=starts, ends=ends)
+    overrides = overrides_between(service=service, starts=starts, ends=ends)
+    intervals: dict[OnCallRole, list[rota_rules.Interval]] = {role: [] for role in OnCallRole}
+    rows: list[Shift | RotaOverride] = [*shifts, *overrides]
+    for row in rows:
+        intervals[OnCallRole(row.role)].append((row.starts_at, row.ends_at))
+    return {
+        role: rota_rules.future_gaps(intervals[role], start=starts, end=ends, now=now)
+        for role in OnCallRole
+    }

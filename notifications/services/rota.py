@@ -7,17 +7,28 @@ matching role, and no two shifts of one role at once. A swap or sickness is
 covered by an override, which wins over the shifts for its period.
 """
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, DomainError, Forbidden
+from core.logs import get_logger
 from notifications import rota_rules
 from notifications.codes import OnCallRole
 from notifications.models import RotaOverride, Shift
-from notifications.selectors.rota import GAP_DAYS, coverage_gaps
+from notifications.selectors.rota import (
+    GAP_DAYS,
+    coverage_gaps,
+    overrides_between,
+    shifts_between,
+)
 from referrals.models import Service, User
+
+log = get_logger(__name__)
 
 _REASON_MAX = 2000
 
@@ -203,3 +214,204 @@ def coverage_gap_report(*, service: Service, now: datetime) -> str | None:
         ]
     lines += ["", "Add shifts or overrides on the rota page to cover them."]
     return "\n".join(lines)
+
+
+# --- Weekly patterns -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatternPlan:
+    """What applying a weekly pattern over ``first``..``last`` does: the
+    shifts it creates, those it leaves out (already started; overlapping a
+    shift already on the rota, when asked to skip those), the overlaps that
+    stop it (when not), the shifts already there, and the gaps the range
+    still has afterwards, from now on, per role."""
+
+    first: date
+    last: date
+    window: rota_rules.Interval
+    create: list[rota_rules.PlannedShift]
+    started: list[rota_rules.PlannedShift]
+    skipped: list[rota_rules.PlannedShift]
+    clashes: list[tuple[rota_rules.PlannedShift, Shift]]
+    existing: list[Shift]
+    overrides: list[RotaOverride]
+    gaps: dict[OnCallRole, list[rota_rules.Interval]]
+
+    @property
+    def blocked(self) -> bool:
+        """Overlaps with the rota that stop the pattern being applied."""
+        return bool(self.clashes)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=timezone.get_current_timezone())
+
+
+def _check_rows(*, service: Service, rows: Sequence[rota_rules.PatternRow]) -> None:
+    errors: dict[str, list[str]] = {}
+    for i, row in enumerate(rows):
+        try:
+            role = _role(row.role)
+            if not isinstance(row.who, User):
+                raise DomainError("Choose who is on call.", field="user")
+            _check_user(service=service, role=role, user=row.who)
+        except DomainError as exc:
+            for name, messages in exc.errors.items():
+                errors.setdefault(f"rows.{i}.{name}", []).extend(messages)
+    if errors:
+        raise DomainError(errors=errors)
+
+
+def _planned_when(shift: rota_rules.PlannedShift) -> str:
+    return f"{_when(shift.starts_at)} to {_when(shift.ends_at)}"
+
+
+def _plan(
+    *,
+    service: Service,
+    rows: Sequence[rota_rules.PatternRow],
+    first: date,
+    last: date,
+    now: datetime,
+    skip_clashes: bool,
+) -> PatternPlan:
+    errors = rota_rules.range_errors(first, last, today=timezone.localdate(now))
+    if errors:
+        raise DomainError(errors=errors)
+    if not rows:
+        raise DomainError("Fill in at least one shift of the week.", field="rows")
+    _check_rows(service=service, rows=rows)
+    try:
+        planned = rota_rules.expand(
+            rows, first=first, last=last, zone=timezone.get_current_timezone()
+        )
+    except rota_rules.LocalTimeProblem as exc:
+        raise DomainError(str(exc), field="rows") from None
+    within = rota_rules.overlaps_within(planned)
+    if within:
+        a, b = within[0]
+        raise DomainError(
+            f"The pattern puts two people on call as {OnCallRole(a.role).label} at once: "
+            f"{_planned_when(a)} and {_planned_when(b)}. Change the times so its own "
+            "shifts of one role do not overlap.",
+            field="rows",
+        )
+    window = (_midnight(first), _midnight(last + timedelta(days=1)))
+    # The existing rows the planned shifts could touch: an overnight shift on
+    # the last day runs past the window, one from the day before into it.
+    reach = (window[0] - timedelta(days=1), window[1] + timedelta(days=1))
+    existing = list(shifts_between(service=service, starts=reach[0], ends=reach[1]))
+    overrides = list(overrides_between(service=service, starts=window[0], ends=window[1]))
+    utc_now = rota_rules.utc(now)
+    started = [p for p in planned if rota_rules.utc(p.starts_at) < utc_now]
+    upcoming = [p for p in planned if rota_rules.utc(p.starts_at) >= utc_now]
+    pairs = rota_rules.pairs_overlapping(
+        upcoming, ((s.role, (s.starts_at, s.ends_at), s) for s in existing)
+    )
+    clashing = {id(p) for p, _ in pairs}
+    skipped = [p for p in upcoming if id(p) in clashing] if skip_clashes else []
+    create = [p for p in upcoming if id(p) not in clashing] if skip_clashes else upcoming
+    clashes = [] if skip_clashes else [(p, s) for p, s in pairs if isinstance(s, Shift)]
+    intervals: dict[OnCallRole, list[rota_rules.Interval]] = {role: [] for role in OnCallRole}
+    on_rota: list[Shift | RotaOverride] = [*existing, *overrides]
+    for row in on_rota:
+        intervals[OnCallRole(row.role)].append((row.starts_at, row.ends_at))
+    for shift in create:
+        intervals[OnCallRole(shift.role)].append(shift.interval)
+    gaps = {
+        role: rota_rules.future_gaps(intervals[role], start=window[0], end=window[1], now=now)
+        for role in OnCallRole
+    }
+    in_window = [s for s in existing if s.starts_at < window[1] and s.ends_at > window[0]]
+    return PatternPlan(
+        first=first,
+        last=last,
+        window=window,
+        create=create,
+        started=started,
+        skipped=skipped,
+        clashes=clashes,
+        existing=in_window,
+        overrides=overrides,
+        gaps=gaps,
+    )
+
+
+def rota_pattern_preview(
+    *,
+    service: Service,
+    rows: Sequence[rota_rules.PatternRow],
+    first: date,
+    last: date,
+    now: datetime,
+    skip_clashes: bool = False,
+    by: User | None = None,
+) -> PatternPlan:
+    """What ``rota_pattern_apply`` would do with the same arguments, writing
+    nothing. Refuses what apply refuses, except overlaps with shifts already
+    on the rota: those are listed (``plan.clashes``) for the admin to see."""
+    _check_by(service=service, by=by)
+    return _plan(
+        service=service, rows=rows, first=first, last=last, now=now, skip_clashes=skip_clashes
+    )
+
+
+@transaction.atomic
+def rota_pattern_apply(
+    *,
+    service: Service,
+    rows: Sequence[rota_rules.PatternRow],
+    first: date,
+    last: date,
+    now: datetime,
+    skip_clashes: bool = False,
+    by: User | None = None,
+) -> PatternPlan:
+    """Create the shifts of a weekly pattern over ``first``..``last``, all or
+    none. A planned shift overlapping a shift of the same role already on the
+    rota stops the whole pattern (the dates named), unless ``skip_clashes``:
+    then those planned shifts are left out and the shift already there stays.
+    Planned shifts that would already have started are left out."""
+    _check_by(service=service, by=by)
+    # Plan under the rota lock, so what is checked is what is written.
+    _lock_rota(service)
+    plan = _plan(
+        service=service, rows=rows, first=first, last=last, now=now, skip_clashes=skip_clashes
+    )
+    if plan.blocked:
+        shown = plan.clashes[:5]
+        more = len(plan.clashes) - len(shown)
+        listed = "; ".join(
+            f"{_planned_when(p)} overlaps {s.user.get_full_name() or s.user.username}'s shift"
+            for p, s in shown
+        )
+        raise Conflict(
+            f"Nothing was saved: {len(plan.clashes)} of the pattern's shifts overlap shifts "
+            f"already on the rota ({listed}{f'; and {more} more' if more else ''}). "
+            "Tick “Leave out the shifts that overlap” to keep the shifts already there, "
+            "or delete those first."
+        )
+    for planned in plan.create:
+        shift = Shift(
+            service=service,
+            role=planned.role,
+            user=cast(User, planned.who),  # _check_rows checked each row's person
+            starts_at=planned.starts_at,
+            ends_at=planned.ends_at,
+        )
+        # Read by simple-history, when the shift model keeps history.
+        shift._history_user = by  # type: ignore[attr-defined]
+        shift.save()
+    log.info(
+        "rota.pattern_applied",
+        service_id=service.pk,
+        by_user_id=by.pk if by is not None else None,
+        first=first.isoformat(),
+        last=last.isoformat(),
+        shifts_added=len(plan.create),
+        skipped=len(plan.skipped),
+        started=len(plan.started),
+        gaps=sum(len(g) for g in plan.gaps.values()),
+    )
+    return plan

@@ -3,7 +3,8 @@
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from core.labels import choices
+from core.durations import hours_minutes
+from core.labels import choices, label_of
 from core.versioned import VersionedConfiguration, service_field, versioned_constraints
 from pathways.codes import ClockCondition, ClockKind
 
@@ -49,8 +50,9 @@ class ClockDefinition(models.Model):
     history = HistoricalRecords()
 
     def __str__(self) -> str:
-        target = self.target if self.target is not None else "measured"
-        return f"{self.kind} {target} ({self.reference})"
+        # In words (the admin shows it on each clock's row): "MRI clock, 24 h".
+        target = hours_minutes(self.target) if self.target is not None else "measured"
+        return f"{label_of('ClockKind', self.kind)} clock, {target} ({self.reference})"
 
     @property
     def measured(self) -> bool:

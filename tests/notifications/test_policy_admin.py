@@ -204,15 +204,19 @@ def test_publish_errors_name_the_step_and_its_field():
 
 
 def test_a_step_is_described_in_words():
+    # In hours and minutes, channels by name (issue 11).
     assert policy_rules.describe_step(replace(WARNING, fraction=0.25)) == (
-        "25% of the target left: the on-call coordinator by in app"
+        "Warns with 25% of the target time left: the on-call coordinator by in-app"
     )
     assert policy_rules.describe_step(AFTER_DUE) == (
-        "30 minutes after due: the on-call senior clinician by in app, email; "
-        "every 30 minutes until acknowledged"
+        "30 min after due: the on-call senior clinician by in-app, e-mail; "
+        "every 30 min until acknowledged"
     )
+    later = replace(AFTER_DUE, delay=timedelta(minutes=90), repeat_every=timedelta(hours=2))
+    assert policy_rules.describe_step(later).startswith("1 h 30 min after due: ")
+    assert policy_rules.describe_step(later).endswith("; every 2 h until acknowledged")
     named = replace(WARNING, recipient="named_user", named_user_id=1)
-    assert policy_rules.describe_step(named, "Dr Jones").endswith(": Dr Jones by in app")
+    assert policy_rules.describe_step(named, "Dr Jones").endswith(": Dr Jones by in-app")
 
 
 # --- drafts -------------------------------------------------------------------
@@ -458,7 +462,7 @@ def row_of(policy: EscalationPolicy, step: EscalationStep) -> int:
 def test_the_list_describes_each_policys_steps(admin_client, draft):
     """(Which policies are listed: tests/core/test_versioned_configuration.py.)"""
     page = admin_client.get(CHANGELIST).content.decode()
-    assert "50% of the target left: the on-call coordinator by in app" in page
+    assert "Warns with 50% of the target time left: the on-call coordinator by in-app" in page
 
 
 @pytest.mark.parametrize("role", ["coordinator", "senior", "lead", "referrer"])

@@ -152,16 +152,24 @@ def test_week_grid_shows_who_when_overrides_and_gaps(world):
     body = html(signed_in(world.admin).get(reverse("rota_week")))
     assert "week of Monday 1 June 2026" in body
     assert "Mon 1 Jun" in body and "Sun 7 Jun" in body
-    # Monday, coordinator: a gap, the shift, the override, then a gap to midnight.
+    # Monday (past), coordinator: no record, the shift, the override, then no
+    # record to midnight. Past time with nobody on the rota is a record, not a
+    # gap to fill (issue 11): "No record", never NOBODY ON CALL.
     cells = grid_cells(body)
     assert len(cells) == 14  # two roles, seven days
     assert cells[0] == (
-        "00:00-08:00 NOBODY ON CALL 08:00-20:00 Coordinator "
-        "20:00-22:00 Coordinator OVERRIDE Covering sickness 22:00-24:00 NOBODY ON CALL"
+        "00:00-08:00 No record 08:00-20:00 Coordinator "
+        "20:00-22:00 Coordinator OVERRIDE Covering sickness 22:00-24:00 No record"
     )
-    assert body.count('<li class="rota__part rota__part--gap">') == 2 + 6 + 6
+    assert cells[1] == "00:00-24:00 No record"
+    # Wednesday is cut at now (11:00 BST): the past part is no record, the rest a gap.
+    assert cells[2] == "00:00-11:00 No record 11:00-24:00 NOBODY ON CALL"
+    assert cells[3] == "00:00-24:00 NOBODY ON CALL"
+    # Gaps from now on only: Wednesday from 11:00 and Thursday to Sunday, per role.
+    assert body.count('<li class="rota__part rota__part--gap">') == 5 + 5
+    assert body.count('<li class="rota__part rota__part--none">') == 4 + 2
     assert cells[7] == "00:00-24:00 Senior"
-    assert "This week has times with NOBODY ON CALL" in body
+    assert "This week has times ahead with NOBODY ON CALL" in body
 
 
 def test_week_parameter_moves_to_the_monday_of_that_week(world):
