@@ -96,6 +96,7 @@ def test_the_queue_says_how_near_each_clock_is(
     # The referral's page: clocks with urgency, the stage, escalation times.
     page.goto(f"{live_server.url}/referrals/{early.pk}/")
     expect(page.locator("#summary")).to_contain_text("Awaiting acknowledgement")
+    page.screenshot(path=str(SCREENSHOTS / f"detail-{width}-top.png"))
     expect(page.locator("#clocks")).to_contain_text("Due soon: 3 h")
     escalations = page.locator("#escalations")
     expect(escalations).to_contain_text("Before the referral arrived")
