@@ -2,13 +2,15 @@
 
 Built from the same dict the API answers, so the two cannot disagree. A
 label that starts like a spreadsheet formula is quoted with a leading
-apostrophe (an organisation's name is typed by an admin).
+apostrophe (an organisation's name is typed by an admin): core/csv_cells.py.
 """
 
 import csv
 import io
 from collections.abc import Iterator
 from typing import Any
+
+from core.csv_cells import spreadsheet_safe
 
 COLUMNS = (
     "period",
@@ -32,16 +34,6 @@ COLUMNS = (
     "count",
     "suppressed",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _rows(summary: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -85,6 +77,8 @@ def summary_csv(summary: dict[str, Any]) -> str:
     writer.writerow(COLUMNS)
     for row in _rows(summary):
         withheld = set(row.get("withheld", ()))
-        cells = ["*" if column in withheld else _text(row.get(column)) for column in COLUMNS]
+        cells = [
+            "*" if column in withheld else spreadsheet_safe(row.get(column)) for column in COLUMNS
+        ]
         writer.writerow(cells)
     return out.getvalue()

@@ -120,6 +120,7 @@ def environment(opts: Options, var_dir: Path) -> dict[str, str]:
             "DJANGO_SETTINGS_MODULE": "mscc.settings",
             "DATABASE_URL": f"{opts.pg_url}/{opts.database}",
             "DEBUG": "false",
+            "MSCC_BASE_URL": "http://127.0.0.1",
             "SECRET_KEY": secrets.token_urlsafe(48),  # 64 characters
             "SECURE_SSL_REDIRECT": "false",
             "MSCC_VAR_DIR": str(var_dir),

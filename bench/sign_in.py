@@ -137,6 +137,7 @@ def environment(var_dir: Path, password: str, totp_secret: str) -> dict[str, str
         {
             "DJANGO_SETTINGS_MODULE": "mscc.settings",
             "DEBUG": "false",
+            "MSCC_BASE_URL": "http://127.0.0.1",
             "SECRET_KEY": secrets.token_urlsafe(48),
             "SECURE_SSL_REDIRECT": "false",
             "ALLOWED_HOSTS": "127.0.0.1",

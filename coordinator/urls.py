@@ -2,6 +2,15 @@ from django.urls import path
 
 from coordinator import views
 from coordinator.views.detail_actions import referral_escalation_acknowledge
+from coordinator.views.referral_export import referral_export
+from coordinator.views.team_pages import (
+    team_deactivate,
+    team_invite,
+    team_invite_renew,
+    team_list,
+    team_reactivate,
+    team_role,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -50,4 +59,13 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("queue/rows/", views.queue_rows, name="queue_rows"),
     path("queue/print/", views.queue_print, name="queue_print"),
+    # A service admin's team (issue 11): the member acted on is posted, not in the URL.
+    path("team/", team_list, name="team_list"),
+    path("team/invite/", team_invite, name="team_invite"),
+    path("team/invite/renew/", team_invite_renew, name="team_invite_renew"),
+    path("team/role/", team_role, name="team_role"),
+    path("team/deactivate/", team_deactivate, name="team_deactivate"),
+    path("team/reactivate/", team_reactivate, name="team_reactivate"),
+    # The list as a CSV file, by POST (issue 11: search).
+    path("referrals/mine/export/", referral_export, name="referral_export"),
 ]

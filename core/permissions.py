@@ -46,6 +46,11 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
     # number and any identity mismatch. Everyone else sees the patient details
     # exactly as their referral sent them (issue 8, hazard H18).
     "patient_identity_held": CLINICAL,
+    # Not an endpoint: the team pages (invite, role, deactivate; issue 11).
+    "team_manage": ADMINS,
+    # The list's CSV download (issue 11): the service's clinicians, as a
+    # fallback list; recorded in the access log like any page.
+    "referral_export": CLINICAL,
 }
 
 

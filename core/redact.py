@@ -36,6 +36,7 @@ SAFE_QUERY_PARAMETERS = frozenset(
         "alliance",
         "at",
         "category",
+        "clocks",
         "current",
         "format",
         "from",
@@ -46,12 +47,25 @@ SAFE_QUERY_PARAMETERS = frozenset(
         "received_from",
         "received_to",
         "shown",
+        "sort",
         "status",
         "to",
         "week",
     }
 )
 _QUERY = re.compile(r"\?[^\s\"']*")
+# A UUID (a referral's or a clock's id in a path) may hold ten digits in a
+# row; it is never an NHS number, and a mangled id would make an access
+# record point nowhere.
+_UUID_OR_NHS_NUMBER = re.compile(
+    r"(?P<uuid>(?<![0-9a-fA-F])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+    r"[0-9a-fA-F]{12}(?![0-9a-fA-F]))|" + NHS_NUMBER.pattern
+)
+
+
+def _redact_numbers(text: str) -> str:
+    """Every NHS number in ``text`` withheld; UUIDs left as they are."""
+    return _UUID_OR_NHS_NUMBER.sub(lambda m: m.group("uuid") or REDACTED, text)
 
 
 def redact_query(query: str) -> str:
@@ -75,7 +89,7 @@ def redact_path(full_path: str) -> str:
     """A path with its query (``/api/v1/referrals/?nhs_number=...``), as it
     may be recorded."""
     path, sep, query = full_path.partition("?")
-    path = NHS_NUMBER.sub(REDACTED, path)
+    path = _redact_numbers(path)
     return f"{path}?{redact_query(query)}" if sep else path
 
 
@@ -83,4 +97,4 @@ def redact_text(text: str) -> str:
     """A log line: the query of any path in it redacted, and every NHS number."""
     if "?" in text:
         text = _QUERY.sub(lambda m: "?" + redact_query(m.group()[1:]), text)
-    return NHS_NUMBER.sub(REDACTED, text)
+    return _redact_numbers(text)

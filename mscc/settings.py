@@ -9,6 +9,7 @@ and ``CELERY_BROKER_URL`` (Redis); a missing secret then stops start-up.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -277,6 +278,9 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="MSCC coordinator service")
 # it. Recovery codes (40 random bits each) need no wait of their own.
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 0
+# Days an invitation link (team page, accounts/invites.py) stays good: it
+# also stops working once used, since it is bound to the unset password.
+MSCC_INVITE_DAYS = env.int("MSCC_INVITE_DAYS", default=7)
 
 # API tokens (django-rest-knox): one per sign-in. A token lapses after
 # MSCC_TOKEN_IDLE_SECONDS unused (each use moves that on, written at most once
@@ -408,12 +412,26 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # On unless the service is served over plain HTTP on this machine only
+    # (scripts/run-demo: production error pages without a certificate).
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 
 # --- Domain ------------------------------------------------------------------
-# The address people open from an e-mail or pager message.
-MSCC_BASE_URL = env.str("MSCC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The address people open from an e-mail or pager message. With DEBUG off it
+# must be set: a default would send a coordinator's 3 a.m. link to the wrong
+# host or port (issue 11). scripts/run-demo sets it from PORT.
+MSCC_BASE_URL = env.str("MSCC_BASE_URL", default="http://127.0.0.1:8000" if DEBUG else "")
+if not DEBUG and not MSCC_BASE_URL:
+    raise ImproperlyConfigured(
+        "MSCC_BASE_URL must be set when DEBUG is off: the address (scheme, host and port) "
+        "that links in e-mail and pager messages open, e.g. https://mscc.example.nhs.uk."
+    )
+if urlsplit(MSCC_BASE_URL).scheme not in ("http", "https") or not urlsplit(MSCC_BASE_URL).netloc:
+    raise ImproperlyConfigured(
+        f"MSCC_BASE_URL must be an http(s) address with a host, not {MSCC_BASE_URL!r}."
+    )
+MSCC_BASE_URL = MSCC_BASE_URL.rstrip("/")
 # Seconds between escalation sweeps (beat); coordinator pages warn when the
 # last sweep is older than MSCC_SWEEP_STALE_SECONDS.
 MSCC_SWEEP_SECONDS = env.float("MSCC_SWEEP_SECONDS", default=15.0)

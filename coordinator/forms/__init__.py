@@ -42,6 +42,7 @@ from coordinator.forms.referral_form import (
     posted_values,
     referral_data,
     services_for,
+    unanswered,
 )
 from coordinator.forms.scores import (
     SINS_CODE_LABELS,
@@ -92,4 +93,5 @@ __all__ = [
     "services_for",
     "sins_choices",
     "tokuhashi_choices",
+    "unanswered",
 ]

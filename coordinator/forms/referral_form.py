@@ -10,7 +10,6 @@ from django.http import QueryDict
 
 from coordinator.forms.common import NON_FIELD, _messages, local_time_to_iso
 from core.roles import Role
-from referrals.codes import Haematological, ImagingFindings, MovementPain
 from referrals.models import Organisation, Service, User
 
 # Page input name -> the serializer's patient field.
@@ -151,6 +150,23 @@ def page_errors(errors: dict[str, Any]) -> dict[str, list[str]]:
     return page
 
 
+# Clinical questions the page makes the referrer answer, although the API has
+# a default for each (the API is a contract and stays as it is): on a form, a
+# pre-selected negative is too easily sent unread (issue 11).
+MUST_ANSWER: dict[str, str] = {
+    "haematological": "Choose whether the person has a haematological malignancy.",
+    "imaging_findings": (
+        "Choose what imaging already shows (the first answer if there is no imaging yet)."
+    ),
+    "movement_pain": "Choose how much pain the person has on movement.",
+}
+
+
+def unanswered(post: QueryDict) -> dict[str, list[str]]:
+    """The clinical questions the page requires but the referrer left blank."""
+    return {name: [message] for name, message in MUST_ANSWER.items() if not post.get(name, "")}
+
+
 def error_summary(errors: dict[str, list[str]]) -> list[dict[str, str]]:
     """One line per message, naming the input it belongs to, in form order."""
     order = list(FIELD_LABELS)
@@ -196,9 +212,8 @@ def initial_values(
     values.update({name: [] for name in LIST_FIELDS})
     values.update(dict.fromkeys(CHECKBOX_FIELDS, False))
     values[SUBMISSION_KEY] = str(uuid.uuid4())
-    values["haematological"] = Haematological.NO.value
-    values["imaging_findings"] = ImagingFindings.NONE.value
-    values["movement_pain"] = MovementPain.NONE.value
+    # No clinical answer is chosen for the referrer (issue 11): a question
+    # left at a pre-selected "No" or "None" would read as a negative nobody gave.
     only_organisation = list(organisations[:2])
     if len(only_organisation) == 1:
         values["referring_organisation"] = only_organisation[0].code

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from coordinator.views.common import PageRequest, page
 from core.permissions import ACTION_ROLES
 from core.roles import Role
+from core.versioned import is_configurer
 
 
 @page()
@@ -22,4 +23,13 @@ def home(request: PageRequest) -> HttpResponse:
     if role == Role.ALLIANCE_LEAD:
         # By URL name: the audit app sits above this one and is never imported here.
         return redirect("audit_dashboard")
-    return render(request, "referrals/home_later.html")
+    user = request.user
+    return render(
+        request,
+        "referrals/home_later.html",
+        {
+            # The configuration admin opens for an active service admin who
+            # may use the admin site (core/admin_versions.py).
+            "configures": bool(user.is_staff and is_configurer(user)),
+        },
+    )

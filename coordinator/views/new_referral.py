@@ -31,7 +31,9 @@ def referral_new(request: PageRequest) -> HttpResponse:
         serializer = ReferralCreateInput(
             data=forms.referral_data(request.POST), context={"now": now}
         )
-        if serializer.is_valid():
+        # Checked with the serializer, so every problem is listed at once.
+        unanswered = forms.unanswered(request.POST)
+        if serializer.is_valid() and not unanswered:
             try:
                 referral_id, replayed = _create_once(request, serializer.validated_data, now)
             except DomainError as exc:
@@ -53,7 +55,7 @@ def referral_new(request: PageRequest) -> HttpResponse:
                     )
                 return redirect("referral_detail", referral_id=referral.pk)
         else:
-            errors = forms.page_errors(serializer.errors)
+            errors = {**unanswered, **forms.page_errors(serializer.errors)}
     else:
         values = forms.initial_values(user, organisations, service_choices)
     response = render(
@@ -67,8 +69,12 @@ def referral_new(request: PageRequest) -> HttpResponse:
             "organisation_choices": [(o.code, f"{o.name} ({o.code})") for o in organisations],
             "organisation_fixed": user.role not in ACTION_ROLES["queue"],
             "service_choices": [(s.code, f"{s.name} ({s.code})") for s in service_choices],
+            "coordinator_phones": [
+                (s.name, s.coordinator_phone) for s in service_choices if s.coordinator_phone
+            ],
         },
-        status=429 if wait is not None else 200,
+        # Refused input is a 400 (too many referrals a 429), the errors beside the fields.
+        status=429 if wait is not None else 400 if errors else 200,
     )
     if wait is not None:
         response["Retry-After"] = str(wait)

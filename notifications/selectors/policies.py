@@ -38,5 +38,6 @@ def due_soon_fractions(policy_ids: set[int]) -> dict[int, float]:
     for policy_id, fraction in EscalationStep.objects.filter(
         policy_id__in=policy_ids, when=StepWhen.WARNING, fraction__isnull=False
     ).values_list("policy_id", "fraction"):
-        fractions[policy_id] = min(fraction, fractions.get(policy_id, fraction))
+        if fraction is not None:  # filtered out above; said again for the type checker
+            fractions[policy_id] = min(fraction, fractions.get(policy_id, fraction))
     return fractions

@@ -36,7 +36,12 @@ def test_required_whenever_debug_is_off_unless_set(monkeypatch, tmp_path):
     )
     base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "MSCC_REQUIRE_2FA")}
     base.update({"MSCC_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "mscc.settings"})
-    production = {"DEBUG": "false", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "example.invalid"}
+    production = {
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "example.invalid",
+        "MSCC_BASE_URL": "https://example.invalid",
+    }
     cases = [({}, False), (production, True), ({**production, "MSCC_REQUIRE_2FA": "false"}, False)]
     for extra, expected in cases:
         done = subprocess.run(

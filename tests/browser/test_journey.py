@@ -45,6 +45,10 @@ def test_referral_to_acknowledgement(
     page.get_by_label("Past or current diagnosis of cancer").check()
     page.get_by_label("Primary tumour").select_option("prostate")
     page.get_by_label("Limb weakness").check()
+    # Nothing is chosen for the referrer (issue 11): each clinical question answered.
+    page.locator("#f-haematological").get_by_label("No", exact=True).check()
+    page.locator("#f-imaging_findings").get_by_label("No imaging yet", exact=False).check()
+    page.locator("#f-movement_pain").get_by_label("Moderate", exact=True).check()
     page.get_by_label("Presentation").fill("Legs weak since this morning.")
     page.get_by_role("button", name="Send referral").click()
 

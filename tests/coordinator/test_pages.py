@@ -112,7 +112,9 @@ def test_home_for_a_service_admin_links_to_the_audit_and_the_rota(world: Any) ->
     body = html(response)
     assert '<a href="/audit/">Audit dashboard</a>' in body
     assert '<a href="/rota/">Rota</a>' in body
-    assert "come later" in body
+    # Issue 11: the settings no longer "come later"; the team page is there.
+    assert "come later" not in body
+    assert '<a href="/team/">Team</a>' in body
 
 
 @pytest.mark.parametrize(
@@ -330,7 +332,8 @@ def test_bad_input_re_renders_with_the_error_and_stores_nothing(
 ) -> None:
     referrals, patients = Referral.objects.count(), Patient.objects.count()
     response = signed_in(world.referrer).post("/referrals/new/", form_post(**overrides))
-    assert response.status_code == 200
+    # Refused input is a 400 (issue 11; it was a 200 page with errors).
+    assert response.status_code == 400
     body = html(response)
     assert "There is a problem: nothing has been sent yet" in body
     assert message in body
@@ -407,7 +410,7 @@ def test_a_submitted_form_changed_and_resent_is_refused(world: Any) -> None:
     key = "0b7a8f3e-7d7c-4a53-9d55-7a1f7f0f9c11"
     client.post("/referrals/new/", form_post(submission_key=key))
     response = client.post("/referrals/new/", form_post(submission_key=key))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "already used" in html(response)
     assert Referral.objects.count() == 1
 

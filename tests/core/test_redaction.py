@@ -88,3 +88,15 @@ def test_gunicorns_access_log_redacts_an_nhs_number_in_the_path():
     atoms = logger.atoms(response, request, environ, datetime.timedelta(milliseconds=3))
     assert atoms["U"] == "/api/v1/referrals/[redacted]/"
     assert conf.access_log_format == '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+
+
+def test_a_uuid_holding_ten_digits_in_a_row_is_not_taken_for_an_nhs_number() -> None:
+    # Seen in a test run: a referral id whose last group began with ten digits
+    # was recorded as /referrals/4bcd8461-…-[redacted]df/ in the access log.
+    path = "/referrals/4bcd8461-347d-4c83-9497-6961683181df/"
+    assert redact_path(path) == path
+    assert redact_text(f"GET {path} 200") == f"GET {path} 200"
+    assert redact_path("/x/9990001234/") == "/x/[redacted]/"
+    assert redact_text("uuid 4bcd8461-347d-4c83-9497-6961683181df nhs 999 000 1234") == (
+        "uuid 4bcd8461-347d-4c83-9497-6961683181df nhs [redacted]"
+    )

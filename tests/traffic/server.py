@@ -30,6 +30,7 @@ def server_env(var_dir: Path, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "DEBUG": "false",
+        "MSCC_BASE_URL": "http://127.0.0.1",
         "SECRET_KEY": SECRET,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
