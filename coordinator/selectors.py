@@ -2,6 +2,7 @@
 the queue, the advice that applies now. Scope comes from
 ``referrals.selectors.referrals_visible_to``; nothing here widens it."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -19,9 +20,10 @@ from django.db.models import (
     prefetch_related_objects,
 )
 
-from pathways import clock_rules
+from notifications.selectors.policies import due_soon_fractions
+from pathways import clock_rules, stage_rules
 from pathways.advice import Progress, advice_for
-from pathways.codes import ClockStatus, EventKind, MdtDecisionKind
+from pathways.codes import ClockStatus, EventKind, MdtDecisionKind, ReferralStage
 from pathways.exclusions import spinal_metastases_excluded
 from pathways.models import Clock
 from pathways.selectors import active_event_kinds
@@ -52,7 +54,8 @@ def open_duplicates(patient: Any, service: Any, referral: Any) -> QuerySet[Refer
 def _with_display_relations(qs: QuerySet[Referral]) -> QuerySet[Referral]:
     return (
         qs.select_related("patient", "referring_organisation", "service")
-        .prefetch_related(_clocks_by_due())
+        # Events (one query for the page) for the referral's stage.
+        .prefetch_related(_clocks_by_due(), "events")
         .annotate(
             # One correlated subquery, so a list or the queue stays one query.
             open_duplicate_reference=Subquery(
@@ -108,8 +111,9 @@ def stop_reason_shown_to(user: User, referral: Referral, stop_reason: str) -> st
 
 def referral_load_clocks(referral: Referral) -> None:
     """Load a new referral's clocks in place (one query): its other relations
-    are already in memory, and it has no events, decisions or scores yet."""
-    prefetch_related_objects([referral], _clocks_by_due())
+    are already in memory, and it has no events, decisions or scores yet
+    (the empty event list is loaded too, for its stage)."""
+    prefetch_related_objects([referral], _clocks_by_due(), "events")
 
 
 def referral_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Referral]:
@@ -215,17 +219,47 @@ def referral_prompts(referral: Referral) -> list[rules.Prompt]:
     )
 
 
-def clock_view(clock: Clock, now: datetime) -> dict[str, Any]:
-    """A clock as people and clients see it at ``now`` (breached shows at once)."""
+# Where the referral's escalation policy has no usable warning step.
+DEFAULT_DUE_SOON = clock_rules.DUE_SOON_FRACTION
+
+
+def due_soon_fractions_for(referrals: Iterable[Referral]) -> dict[int, float]:
+    """The due-soon fraction of each referral's frozen escalation policy, by
+    policy id (one query for any number of referrals; none for none). Read
+    with ``due_soon_fraction_of``."""
+    ids = {r.escalation_policy_id for r in referrals if r.escalation_policy_id is not None}
+    return due_soon_fractions(ids) if ids else {}
+
+
+def due_soon_fraction_of(referral: Referral, fractions: dict[int, float]) -> float:
+    """The share of a clock's target left when it turns "due soon" for this
+    referral: its policy's latest warning step, else 25% (the default
+    policy's). A fraction outside (0, 1) cannot time a warning (the sweep
+    refuses it too), so it falls back to the default."""
+    fraction = fractions.get(referral.escalation_policy_id or 0, DEFAULT_DUE_SOON)
+    return fraction if 0 < fraction < 1 else DEFAULT_DUE_SOON
+
+
+def clock_view(
+    clock: Clock, now: datetime, due_soon_fraction: float = DEFAULT_DUE_SOON
+) -> dict[str, Any]:
+    """A clock as people and clients see it at ``now`` (breached shows at
+    once), with its urgency: overdue, due soon (``due_soon_fraction`` of its
+    target or less left) or on track; None once stopped, or for a measured
+    clock."""
     status = clock_rules.status_at(clock.status, clock.due_at, now)
     running = status in (ClockStatus.RUNNING, ClockStatus.BREACHED)
     # A measured clock has no due time: nothing is left or overdue.
     timed = running and clock.due_at is not None
     left = clock_rules.remaining(clock.due_at, now) if clock.due_at is not None else None
+    urgency = clock_rules.urgency_at(
+        clock.status, clock.started_at, clock.due_at, now, due_soon_fraction
+    )
     return {
         "id": clock.id,
         "kind": clock.kind,
         "status": status.value,
+        "urgency": urgency.value if urgency is not None else None,
         "started_at": clock.started_at,
         "due_at": clock.due_at,
         "stopped_at": clock.stopped_at,
@@ -238,3 +272,23 @@ def clock_view(clock: Clock, now: datetime) -> dict[str, Any]:
         "seconds_left": int(left.total_seconds()) if timed and left is not None else None,
         "time_left": clock_rules.describe_remaining(left) if timed and left is not None else None,
     }
+
+
+def referral_stage(referral: Referral) -> ReferralStage:
+    """Where the referral is in the clinical story (pathways/stage_rules.py),
+    from its status, acknowledgement, clocks and the events that stand
+    (events and clocks prefetched: no query)."""
+    events = list(referral.events.all())
+    kinds = active_event_kinds(events)
+    withdrawn = {e.corrects_id for e in events if e.kind == EventKind.ENTERED_IN_ERROR}
+    standing = [
+        stage_rules.StageEvent(e.kind, e.occurred_at)
+        for e in events
+        if e.kind in kinds and e.pk not in withdrawn
+    ]
+    return stage_rules.stage_of(
+        closed=referral.status in TERMINAL_STATUSES,
+        acknowledged=referral.acknowledged_at is not None,
+        events=standing,
+        clocks=[stage_rules.StageClock(c.kind, c.status) for c in referral.clocks.all()],
+    )

@@ -103,3 +103,19 @@ class MdtDecisionKind(LabelledEnum):
 class ScoreKind(LabelledEnum):
     SINS = "sins", "SINS (Spinal Instability Neoplastic Score)"
     TOKUHASHI = "tokuhashi", "Revised Tokuhashi score"
+
+
+class ReferralStage(LabelledEnum):
+    """Where a referral is in the clinical story (issue 11): derived from its
+    status, acknowledgement, clocks and the events that stand
+    (pathways/stage_rules.py), never stored; ``status`` and its transition
+    map are unchanged by it."""
+
+    AWAITING_ACKNOWLEDGEMENT = "awaiting_acknowledgement", "Awaiting acknowledgement"
+    AWAITING_MRI = "awaiting_mri", "Awaiting MRI"
+    # Imaging done (or not needed), no treatment decided yet: treat, or close.
+    AWAITING_DECISION = "awaiting_decision", "Awaiting a decision on treatment"
+    AWAITING_RADIOTHERAPY = "awaiting_radiotherapy", "Awaiting radiotherapy"
+    AWAITING_SURGERY = "awaiting_surgery", "Awaiting surgery"
+    TREATED = "treated", "Treated"
+    CLOSED = "closed", "Closed"

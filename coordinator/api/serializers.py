@@ -9,8 +9,11 @@ from rest_framework import serializers
 
 from coordinator.selectors import (
     clock_view,
+    due_soon_fraction_of,
+    due_soon_fractions_for,
     open_duplicate_reference,
     referral_prompts,
+    referral_stage,
     status_reason_shown_to,
     stop_reason_shown_to,
 )
@@ -19,7 +22,7 @@ from core.api.fields import (
 )
 from notifications.api.escalations import EscalationOutput
 from notifications.selectors.escalations import referral_escalations
-from pathways.codes import ClockKind, ClockStatus
+from pathways.codes import ClockKind, ClockStatus, ClockUrgency, ReferralStage
 from referrals import rules
 from referrals.codes import (
     Category,
@@ -50,6 +53,14 @@ class ClockOutput(serializers.Serializer):
     id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=_codes(ClockKind))
     status = serializers.ChoiceField(choices=_codes(ClockStatus))
+    urgency = serializers.ChoiceField(
+        choices=_codes(ClockUrgency),
+        allow_null=True,
+        help_text="How near a running clock with a due time is to it: overdue (past due), "
+        "due_soon (no more than the fraction of its target at which the referral's escalation "
+        "policy sends its latest warning left: 25% by default) or comfortable. Null for a "
+        "stopped or measured clock. ``status`` is unchanged by it.",
+    )
     started_at = serializers.DateTimeField()
     # Null for a measured clock (no target: never breached, never escalated).
     due_at = serializers.DateTimeField(allow_null=True)
@@ -181,6 +192,19 @@ def _for_viewer(data: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]
 
 _SERVICE_ONLY = "Coordinators and senior clinicians of the service only."
 
+# Context key: each page's due-soon fractions, by escalation policy id.
+_FRACTIONS = "due_soon_fractions"
+
+
+class _ReferralListSerializer(serializers.ListSerializer):  # type: ignore[type-arg]
+    """A list or queue page: the due-soon fractions of every referral's
+    escalation policy in one query, rather than one per referral."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        referrals = list(data.all() if hasattr(data, "all") else data)
+        self.context[_FRACTIONS] = due_soon_fractions_for(referrals)
+        return super().to_representation(referrals)  # type: ignore[no-any-return]
+
 
 class ReferralSummaryFields(serializers.Serializer):
     """The fields of a referral in a list or the queue: what a coordinator
@@ -194,6 +218,12 @@ class ReferralSummaryFields(serializers.Serializer):
     category_label = serializers.CharField()
     triage_category = serializers.CharField()
     status = serializers.CharField()
+    stage = serializers.SerializerMethodField(
+        help_text="Where the referral is in the clinical story, derived from its status, "
+        "acknowledgement, clocks and the events that stand (never stored; ``status`` is "
+        "unchanged by it)."
+    )
+    stage_label = serializers.SerializerMethodField()
     received_at = serializers.DateTimeField()
     suspected_at = serializers.DateTimeField()
     suspected_at_assumed = serializers.BooleanField(
@@ -228,6 +258,9 @@ class ReferralSummaryFields(serializers.Serializer):
     service = serializers.CharField(source="service.code")
     clocks = serializers.SerializerMethodField()
 
+    class Meta:
+        list_serializer_class = _ReferralListSerializer
+
     def to_representation(self, referral: Referral) -> dict[str, Any]:
         data = dict(super().to_representation(referral))
         data["open_duplicate"] = self.get_open_duplicate(referral)
@@ -239,10 +272,24 @@ class ReferralSummaryFields(serializers.Serializer):
     def get_outside_ng234_population(self, referral: Referral) -> bool:
         return rules.outside_ng234_population(triage_input_for(referral))
 
+    @extend_schema_field(serializers.ChoiceField(choices=_codes(ReferralStage)))
+    def get_stage(self, referral: Referral) -> str:
+        return referral_stage(referral).value
+
+    def get_stage_label(self, referral: Referral) -> str:
+        return referral_stage(referral).label
+
+    def _due_soon_fraction(self, referral: Referral) -> float:
+        fractions = self.context.get(_FRACTIONS)
+        if fractions is None:  # one referral: its own policy (one query)
+            fractions = due_soon_fractions_for([referral])
+        return due_soon_fraction_of(referral, fractions)
+
     @extend_schema_field(ClockOutput(many=True))
     def get_clocks(self, referral: Referral) -> list[dict[str, Any]]:
         now = self.context["now"]
-        views = [clock_view(c, now) for c in referral.clocks.all()]
+        fraction = self._due_soon_fraction(referral)
+        views = [clock_view(c, now, fraction) for c in referral.clocks.all()]
         if referral.duplicate_of_id is not None:
             # A duplicate's closure names the other referral: not to a referrer.
             for view in views:
@@ -260,6 +307,7 @@ class ReferralSummaryOutput(ReferralSummaryFields):
     def to_representation(self, referral: Referral) -> dict[str, Any]:
         acknowledged = referral.acknowledged_at
         user = self.context["user"]
+        stage = referral_stage(referral)
         return _for_viewer(
             {
                 "id": str(referral.id),
@@ -268,6 +316,8 @@ class ReferralSummaryOutput(ReferralSummaryFields):
                 "category_label": referral.category_label,
                 "triage_category": referral.triage_category,
                 "status": referral.status,
+                "stage": stage.value,
+                "stage_label": stage.label,
                 "received_at": _DATETIME.to_representation(referral.received_at),
                 "suspected_at": _DATETIME.to_representation(referral.suspected_at),
                 "suspected_at_assumed": referral.suspected_at_assumed,

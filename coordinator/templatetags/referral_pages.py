@@ -33,6 +33,21 @@ def when(value: datetime | None) -> str:
     return date_format(timezone.localtime(value), WHEN_FORMAT)
 
 
+# What a clock's urgency reads as beside its time left: words as well as
+# the colour, never colour alone.
+_URGENCY_WORDS = {"due_soon": "Due soon", "comfortable": "On track"}
+
+
+@register.filter
+def urgency_words(clock: dict[str, Any]) -> str:
+    """A running clock's urgency and time left in words: "OVERDUE by 1 h
+    05 min", "Due soon: 29 min left", "On track: 23 h 00 min left"; its time
+    left alone (or nothing) when it has no urgency (stopped, measured)."""
+    left = clock.get("time_left") or ""
+    words = _URGENCY_WORDS.get(clock.get("urgency") or "")
+    return f"{words}: {left}" if words and left else left
+
+
 NOT_RECORDED = "Not recorded"
 
 

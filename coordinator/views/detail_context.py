@@ -116,8 +116,11 @@ def _clock_rows(
     user: User, referral: Referral, now: datetime, submitted: Submitted | None, may_mark: bool
 ) -> list[dict[str, Any]]:
     rows = []
+    fraction = selectors.due_soon_fraction_of(
+        referral, selectors.due_soon_fractions_for([referral])
+    )
     for clock in referral.clocks.all():
-        view = selectors.clock_view(clock, now)
+        view = selectors.clock_view(clock, now, fraction)
         stop_reason = selectors.stop_reason_shown_to(user, referral, clock.stop_reason)
         view.update(
             stop_reason=_in_words(stop_reason),
@@ -234,6 +237,9 @@ def _escalation_rows(referral: Referral, submitted: Submitted | None) -> list[di
                 "unsent": [label_of("Channel", c) for c in unsent],
                 "repeat_every": step.repeat_every,
                 "acknowledgeable": escalation.acknowledged_at is None,
+                # A clock may start from the suspicion, before the referral
+                # arrived: its step was then due before anyone could act.
+                "due_before_referral": escalation.fire_at < referral.received_at,
                 "deliveries": [_delivery_row(d) for d in deliveries],
                 "errors": mine.errors.get(forms.NON_FIELD, []) if mine else [],
                 "done": mine.done if mine else "",
@@ -314,8 +320,13 @@ def _local_input(value: datetime) -> str:
 
 
 def _suspected_at_hint(referral: Referral) -> str:
-    """What the service accepts as the suspicion time, with the times it is held to."""
-    hint = f"No later than the referral was received ({when(referral.received_at)})"
+    """What the service accepts as the suspicion time, with the times it is held
+    to; the time held now written out, since a browser shows the box's date in
+    its own locale's order (mm/dd/yyyy in a US one)."""
+    hint = (
+        f"Held now: {when(referral.suspected_at)}. "
+        f"No later than the referral was received ({when(referral.received_at)})"
+    )
     if referral.neuro_onset_at:
         hint += (
             f", and not before the onset of neurological symptoms ({when(referral.neuro_onset_at)})"
@@ -419,6 +430,7 @@ def _detail_context(
         "patient_rows": _patient_rows(user, referral),
         "now": now,
         "closed": closed,
+        "stage": selectors.referral_stage(referral),
         "clocks": clocks,
         "any_markable": any(c["markable"] for c in clocks),
         "prompts": selectors.referral_prompts(referral),

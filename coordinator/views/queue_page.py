@@ -23,7 +23,7 @@ from coordinator.views.common import (
     referral_path,
 )
 from core.errors import DomainError
-from pathways.codes import ClockStatus
+from pathways.codes import ClockStatus, ClockUrgency
 from referrals.models import Referral
 
 # The queue page shows this many rows, then says how many more there are.
@@ -32,10 +32,10 @@ QUEUE_LIMIT = 200
 PRINT_LIMIT = 1000
 
 
-def _running_clocks(referral: Referral, now: datetime) -> list[dict[str, Any]]:
+def _running_clocks(referral: Referral, now: datetime, fraction: float) -> list[dict[str, Any]]:
     """The running clocks with a due time: a measured clock (no target) is
     never urgent, so the queue leaves it to the referral's page."""
-    views = (selectors.clock_view(c, now) for c in referral.clocks.all())
+    views = (selectors.clock_view(c, now, fraction) for c in referral.clocks.all())
     return [
         v
         for v in views
@@ -43,12 +43,21 @@ def _running_clocks(referral: Referral, now: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def _queue_row(referral: Referral, now: datetime, notice: str = "") -> dict[str, Any]:
-    clocks = _running_clocks(referral, now)
+def _queue_row(
+    referral: Referral,
+    now: datetime,
+    fractions: dict[int, float] | None = None,
+    notice: str = "",
+) -> dict[str, Any]:
+    if fractions is None:
+        fractions = selectors.due_soon_fractions_for([referral])
+    clocks = _running_clocks(referral, now, selectors.due_soon_fraction_of(referral, fractions))
     return {
         "referral": referral,
         "clocks": clocks,
+        "stage": selectors.referral_stage(referral),
         "overdue": any(c["status"] == ClockStatus.BREACHED for c in clocks),
+        "due_soon": any(c["urgency"] == ClockUrgency.DUE_SOON for c in clocks),
         "notice": notice,
     }
 
@@ -62,8 +71,9 @@ def _queue(request: PageRequest, limit: int) -> dict[str, Any]:
     if len(referrals) > limit:
         referrals = referrals[:limit]
         more = queue.count() - limit
+    fractions = selectors.due_soon_fractions_for(referrals)  # one query for the page
     return {
-        "rows": [_queue_row(r, now) for r in referrals],
+        "rows": [_queue_row(r, now, fractions) for r in referrals],
         "referrals": referrals,
         "more": more,
         "now": now,

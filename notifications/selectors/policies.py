@@ -36,7 +36,12 @@ def due_soon_fractions(policy_ids: set[int]) -> dict[int, float]:
     no warning step is absent: the caller uses the default (one query)."""
     fractions: dict[int, float] = {}
     for policy_id, fraction in EscalationStep.objects.filter(
-        policy_id__in=policy_ids, when=StepWhen.WARNING, fraction__isnull=False
+        # Only a fraction the rule can use: the admin refuses others, the
+        # column does not, and "due soon" must never fail a page.
+        policy_id__in=policy_ids,
+        when=StepWhen.WARNING,
+        fraction__gt=0,
+        fraction__lt=1,
     ).values_list("policy_id", "fraction"):
         if fraction is not None:  # filtered out above; said again for the type checker
             fractions[policy_id] = min(fraction, fractions.get(policy_id, fraction))

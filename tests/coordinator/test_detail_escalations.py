@@ -57,7 +57,7 @@ def test_the_panel_says_who_was_told_what_when(world: Any, raised: Any) -> None:
     assert "Acknowledgement clock, step 1: Warning, with 50% of the target left" in words
     assert "Acknowledgement clock, step 3: At the due time → the on-call coordinator" in words
     assert "in-app, e-mail, pager or SMS gateway; repeated every 15 min until acknowledged" in words
-    assert "Fired at" in words
+    assert "Step due" in words
     assert "Raised at" in words
     assert "Round 0 (first sending)" in words
     assert words.count("Not acknowledged.") == 3
