@@ -89,7 +89,13 @@ def _fragments(
     """Panels of the page, each to be swapped in place by its id (htmx)."""
     _record_access(request, f"referral_detail.{name}", [referral])
     context = _detail_context(request, referral, timezone.now(), submitted)
-    context.update(fragments=[_fragment(f) for f in fragments], notice=notice)
+    context.update(
+        fragments=[_fragment(f) for f in fragments],
+        notice=notice,
+        # A refusal empties the corner notice: an earlier "Recorded" must not
+        # stand beside an error (issue 11).
+        clear_notice=bool(submitted and submitted.errors),
+    )
     return render(request, "referrals/detail/_update.html", context)
 
 
@@ -158,7 +164,8 @@ def _act(
             referral,
             [FORM_FRAGMENTS[form]],
             submitted=submitted,
-            notice=f"Nothing was recorded: see the errors in {FORM_TITLES[form]}.",
+            # No corner notice: an error is said in the form itself, as an
+            # error, beside the fields it names, and never over them (issue 11).
             name=form,
         )
     return _detail(request, referral, submitted)

@@ -67,6 +67,15 @@ def test_mri_then_radiotherapy_decision_moves_the_clocks(
     event_form.get_by_role("button", name="Record event").click()
     expect(event_form).to_contain_text("This field is required.")
     expect(page.locator("#f-event-kind")).to_be_focused()
+    # An error looks like one, in the form, and nothing covers the fields
+    # (issue 11: it was a green corner notice over them).
+    problem = event_form.locator(".form-problem")
+    expect(problem).to_contain_text("Error: Nothing was recorded")
+    assert problem.evaluate("e => getComputedStyle(e).borderLeftColor") != problem.evaluate(
+        "() => getComputedStyle(document.querySelector('.message--success') || document.body)"
+        ".borderLeftColor"
+    )
+    expect(page.locator("#detail-notice")).to_be_empty()
     expect(mri_row).to_contain_text("Running")
     still_the_same_page(page)
     event_form.screenshot(path=str(SCREENSHOTS / "2-event-refused.png"))

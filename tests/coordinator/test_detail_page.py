@@ -231,8 +231,11 @@ def test_bad_event_re_renders_with_the_error_and_stores_nothing(
     assert ClinicalEvent.objects.count() == before
     assert clock(referral, "mri").status == "running"
     if htmx:
+        # The error is said in the form, as an error, and nothing is laid over
+        # the fields: no corner notice (issue 11; it was a green one).
         assert swapped(body) == {"form-event", "heartbeat-banner", "detail-notice"}
-        assert "Nothing was recorded" in fragment(body, "detail-notice")
+        assert not text(fragment(body, "detail-notice"))  # emptied, not a green "Recorded"
+        assert '<p class="form-problem" role="alert"><strong>Error:</strong>' in form
     else:
         assert "There is a problem" in body
         assert 'href="#form-event"' in body

@@ -105,3 +105,43 @@
     window.setTimeout(function () { focusAnswer(id); }, 0);
   });
 })();
+
+// A date-and-time box is drawn by the browser in its own locale, month first
+// in a US-set browser (mm/dd/yyyy). What was chosen is repeated beside it,
+// written out, so 03/04 is never read the wrong way round (issue 11).
+(function () {
+  "use strict";
+  var DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function writtenOut(value) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?/.exec(value || "");
+    if (!m) return "";
+    var day = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+    var text = DAYS[day.getUTCDay()] + " " + (+m[3]) + " " + MONTHS[+m[2] - 1] + " " + m[1];
+    return m[4] ? text + ", " + m[4] + ":" + m[5] + " UK time" : text;
+  }
+  function show(input) {
+    var words = input.nextElementSibling;
+    if (!words || !words.classList.contains("date-words")) {
+      words = document.createElement("p");
+      words.className = "date-words";
+      words.setAttribute("aria-live", "polite");
+      input.insertAdjacentElement("afterend", words);
+    }
+    var text = writtenOut(input.value);
+    words.textContent = text ? "Chosen: " + text : "";
+  }
+  var SELECTOR = "input[type=datetime-local], input[type=date]";
+  function showAll(root) {
+    Array.prototype.forEach.call((root || document).querySelectorAll(SELECTOR), show);
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches(SELECTOR)) show(event.target);
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches(SELECTOR)) show(event.target);
+  });
+  document.addEventListener("DOMContentLoaded", function () { showAll(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { showAll(event.target); });
+  window.msccWrittenOut = writtenOut;
+})();
