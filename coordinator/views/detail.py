@@ -24,7 +24,7 @@ from coordinator.views.common import (
     page,
     referral_path,
 )
-from coordinator.views.detail_context import FORM_TITLES, Submitted, _detail_context
+from coordinator.views.detail_context import Submitted, _detail_context
 from core.api.exceptions import domain_error
 from core.errors import DomainError, NotFound, field_errors
 from referrals.models import Referral
