@@ -1,6 +1,6 @@
 from django.urls import path
 
-from notifications import views
+from notifications import inbox_views, views
 
 urlpatterns = [
     path("rota/", views.rota_week, name="rota_week"),
@@ -8,11 +8,11 @@ urlpatterns = [
     path("rota/shifts/", views.rota_shift_create, name="rota_shift_create"),
     path("rota/shifts/<int:shift_id>/delete/", views.rota_shift_delete, name="rota_shift_delete"),
     path("rota/overrides/", views.rota_override_create, name="rota_override_create"),
-    path("notifications/", views.notifications_inbox, name="notifications_inbox"),
-    path("notifications/badge/", views.notifications_badge, name="notifications_badge"),
+    path("notifications/", inbox_views.notifications_inbox, name="notifications_inbox"),
+    path("notifications/badge/", inbox_views.notifications_badge, name="notifications_badge"),
     path(
         "notifications/escalations/<uuid:escalation_id>/acknowledge/",
-        views.notification_acknowledge,
+        inbox_views.notification_acknowledge,
         name="notification_acknowledge",
     ),
 ]

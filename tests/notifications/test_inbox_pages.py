@@ -18,7 +18,7 @@ from notifications.selectors.escalations import inbox_unread_count
 from notifications.services.delivery import delivery_send
 from notifications.services.escalations import escalation_acknowledge
 from notifications.services.notices import coverage_gap_notices
-from notifications.views import INBOX_PAGE_SIZE
+from notifications.inbox_views import INBOX_PAGE_SIZE
 from referrals.models import PatientDataAccess
 from tests.notifications.conftest import run
 
