@@ -13,12 +13,12 @@ from django.test import Client
 from django.utils import timezone
 
 from notifications.codes import Channel, DeliveryStatus
+from notifications.inbox_views import INBOX_PAGE_SIZE
 from notifications.models import Delivery, Escalation
 from notifications.selectors.escalations import inbox_unread_count
 from notifications.services.delivery import delivery_send
 from notifications.services.escalations import escalation_acknowledge
 from notifications.services.notices import coverage_gap_notices
-from notifications.inbox_views import INBOX_PAGE_SIZE
 from referrals.models import PatientDataAccess
 from tests.notifications.conftest import run
 
