@@ -7,7 +7,6 @@ are UK time.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -18,8 +17,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -27,9 +27,18 @@ from django_htmx.http import HttpResponseStopPolling
 
 from core.errors import Conflict, NotFound
 from core.permissions import ACTION_ROLES
-from notifications.models import Delivery, Escalation
-from notifications.selectors.escalations import inbox, inbox_unread_count
-from notifications.services.escalations import escalation_acknowledge, notification_mark_read
+from notifications.selectors.escalations import (
+    inbox,
+    inbox_grouped,
+    inbox_latest_emergency_unread,
+    inbox_unread_count,
+)
+from notifications.services.escalations import (
+    clock_escalations_acknowledge,
+    notification_mark_read,
+    notifications_mark_read,
+)
+from pathways.codes import ClockKind
 from referrals.models import User
 
 View = Callable[..., HttpResponse]
@@ -72,82 +81,58 @@ def inbox_page(action: str) -> Callable[[View], View]:
 INBOX_PAGE_SIZE = 50
 
 
-@dataclass
-class InboxItem:
-    """One in-app notification as the inbox shows it."""
-
-    delivery: Delivery
-    # Unread until this page was opened (opening it marks it read).
-    new: bool
-    escalation: Escalation | None
-    may_open_referral: bool
-    may_acknowledge: bool
-
-
-def _inbox_item(delivery: Delivery, user: User, new: bool) -> InboxItem:
-    escalation = delivery.escalation
-    own = escalation is not None and escalation.clock.referral.service_id == user.service_id
-    return InboxItem(
-        delivery=delivery,
-        new=new,
-        escalation=escalation,
-        may_open_referral=own and user.role in ACTION_ROLES["referral_detail"],
-        may_acknowledge=own
-        and escalation is not None
-        and escalation.acknowledged_at is None
-        and user.role in ACTION_ROLES["escalation_acknowledge"],
-    )
-
-
 @inbox_page("notifications_inbox")
 @require_GET
 def notifications_inbox(request: InboxRequest) -> HttpResponse:
-    """The user's in-app notifications, newest first, 50 a page. Opening a
-    page marks what it shows read (the badge counts the rest); what was
-    unread until then is marked "New". No patient data is shown, only
+    """The user's in-app notifications, 50 a page (newest first), grouped per
+    referral and, under it, per clock with its live time left. Opening the
+    page marks nothing read: a notification is read once its clock is
+    acknowledged or the user marks it. No patient data is shown, only
     referral references, so no access record is written (the referral page
     records its own)."""
     user = _member(request)
-    # Newest first as the selector gives, with a tie-break: one sweep sends
-    # several at the same instant, and a page must not repeat or skip one.
+    # Newest first, with a tie-break: one sweep sends several at the same
+    # instant, and a page must not repeat or skip one.
     deliveries = (
         inbox(user=user)
-        .select_related("escalation__acknowledged_by")
+        .select_related("escalation__acknowledged_by", "escalation__clock__referral")
         .order_by("-created_at", "-pk")
     )
     page_obj = Paginator(deliveries, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
-    items = []
-    for delivery in page_obj.object_list:
-        new = delivery.read_at is None
-        if new:
-            notification_mark_read(delivery_id=delivery.pk, user=user, now=now)
-        items.append(_inbox_item(delivery, user, new))
+    grouped = inbox_grouped(page_obj.object_list, now=now)
+    shown = list(page_obj.object_list)
     return render(
         request,
         "notifications/inbox.html",
         {
             "page_obj": page_obj,
-            "items": items,
-            "new_count": sum(item.new for item in items),
+            "grouped": grouped,
+            "unread_shown": [d for d in shown if d.read_at is None],
+            "unread": inbox_unread_count(user=user),
+            "now": now,
+            "may_acknowledge": user.role in ACTION_ROLES["escalation_acknowledge"],
+            "may_open_referral": user.role in ACTION_ROLES["referral_detail"],
             "nav": "notifications",
         },
     )
 
 
-def _inbox_url(page: str) -> str:
+def _inbox_url(page: str, anchor: str = "") -> str:
     number = page if page.isdigit() else "1"
-    return f"{reverse('notifications_inbox')}?{urlencode({'page': number})}"
+    return f"{reverse('notifications_inbox')}?{urlencode({'page': number})}{anchor}"
 
 
 @inbox_page("escalation_acknowledge")
 @require_POST
 def notification_acknowledge(request: InboxRequest, escalation_id: UUID) -> HttpResponse:
-    """Acknowledge an escalation from the inbox: its repeats stop. Someone
-    else got there first: said as a message (their name), not an error page."""
+    """Acknowledge a clock from the inbox: every escalation of the clock not
+    yet acknowledged is, and their repeats stop; another clock's are
+    untouched. Someone else got there first: said as a message (their name),
+    not an error page."""
     back = _inbox_url(request.POST.get("page", ""))
     try:
-        escalation = escalation_acknowledge(
+        done = clock_escalations_acknowledge(
             escalation_id=escalation_id, user=_member(request), now=timezone.now()
         )
     except NotFound as exc:
@@ -155,18 +140,49 @@ def notification_acknowledge(request: InboxRequest, escalation_id: UUID) -> Http
     except Conflict as exc:
         messages.error(request, exc.message)
     else:
+        clock = done[0].clock
+        label = ClockKind(clock.kind).label
+        count = len(done)
         messages.success(
             request,
-            f"Escalation acknowledged for {escalation.clock.referral.reference}: "
-            "no more repeats will be sent.",
+            f"{label} clock of {clock.referral.reference} acknowledged "
+            f"({count} escalation{pluralize(count)}): no more repeats will be sent.",
         )
     return redirect(back)
 
 
+@inbox_page("notifications_inbox")
+@require_POST
+def notification_read(request: InboxRequest, delivery_id: UUID) -> HttpResponse:
+    """Mark one of my notifications read (it stays on the page)."""
+    try:
+        notification_mark_read(delivery_id=delivery_id, user=_member(request), now=timezone.now())
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return redirect(_inbox_url(request.POST.get("page", "")))
+
+
+@inbox_page("notifications_inbox")
+@require_POST
+def notifications_read_shown(request: InboxRequest) -> HttpResponse:
+    """Mark the notifications the page showed read: only those (their ids
+    come with the form), never one that arrived after the page was drawn."""
+    ids = []
+    for value in request.POST.getlist("delivery"):
+        try:
+            ids.append(UUID(value))
+        except ValueError:
+            return HttpResponseBadRequest("delivery: not a notification id.")
+    count = notifications_mark_read(delivery_ids=ids, user=_member(request), now=timezone.now())
+    messages.success(request, f"{count} notification{pluralize(count)} marked read.")
+    return redirect(_inbox_url(request.POST.get("page", "")))
+
+
 @require_GET
 def notifications_badge(request: InboxRequest) -> HttpResponse:
-    """The nav badge alone, fetched by htmx every 30 seconds. Unchanged is
-    204 (nothing swapped, nothing announced). Signed out: says so and stops
+    """The nav badge alone, fetched by htmx every 30 seconds. Unchanged (the
+    unread count and the newest unread emergency notification) is 204:
+    nothing swapped, nothing announced. Signed out: says so and stops
     polling, rather than taking the page away from a half-typed form."""
     user = request.user
     if not isinstance(user, User):
@@ -175,7 +191,13 @@ def notifications_badge(request: InboxRequest) -> HttpResponse:
     if user.role not in ACTION_ROLES["notifications_inbox"]:
         raise PermissionDenied("Your role has no notifications.")
     unread = inbox_unread_count(user=user)
-    if request.GET.get("shown") == str(unread):
+    emergency = inbox_latest_emergency_unread(user=user) or ""
+    if request.GET.get("shown") == str(unread) and request.GET.get("emergency", "") == emergency:
         return HttpResponse(status=204)
-    context = {"shown": True, "unread": unread, "current": request.GET.get("current") == "1"}
+    context = {
+        "shown": True,
+        "unread": unread,
+        "emergency": emergency,
+        "current": request.GET.get("current") == "1",
+    }
     return render(request, "notifications/_badge.html", context)

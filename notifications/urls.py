@@ -15,4 +15,10 @@ urlpatterns = [
         inbox_views.notification_acknowledge,
         name="notification_acknowledge",
     ),
+    path(
+        "notifications/<uuid:delivery_id>/read/",
+        inbox_views.notification_read,
+        name="notification_read",
+    ),
+    path("notifications/read/", inbox_views.notifications_read_shown, name="notifications_read"),
 ]
