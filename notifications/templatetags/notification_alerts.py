@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.permissions import ACTION_ROLES
 from notifications.alert_words import UK
 from notifications.selectors.escalations import inbox_latest_emergency_unread, inbox_unread_count
+from referrals.models import User
 
 register = template.Library()
 
@@ -22,13 +23,12 @@ def notifications_badge_live(context: template.Context) -> dict[str, Any]:
     itself again every 30 seconds (the ``notifications_badge`` view)."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    shown = bool(
-        user and user.is_authenticated and user.role in ACTION_ROLES["notifications_inbox"]
-    )
+    if not isinstance(user, User) or user.role not in ACTION_ROLES["notifications_inbox"]:
+        return {"shown": False}
     return {
-        "shown": shown,
-        "unread": inbox_unread_count(user=user) if shown else 0,
-        "emergency": (inbox_latest_emergency_unread(user=user) or "") if shown else "",
+        "shown": True,
+        "unread": inbox_unread_count(user=user),
+        "emergency": inbox_latest_emergency_unread(user=user) or "",
         "current": context.get("nav") == "notifications",
     }
 
