@@ -232,9 +232,13 @@ def test_two_sweeps_at_once_catch_up_exactly_once(on_call):
     assert Escalation.objects.count() == sum(len(r.escalations) for r in results) == 120 * 3
     assert Escalation.objects.filter(superseded_by__isnull=False).count() == 240
     assert sum(r.superseded for r in results) == 240
-    assert Delivery.objects.filter(channel=Channel.IN_APP).count() == 120
+    own = Delivery.objects.filter(channel=Channel.IN_APP, escalation__isnull=False)
+    assert own.count() == 120
+    # 360 escalations in one sweep pass the storm threshold (50): both sweeps
+    # saw a storm, and the coordinator got one summary (once an hour), not two.
+    assert Delivery.objects.filter(channel=Channel.IN_APP, escalation__isnull=True).count() == 1
     assert (
-        Delivery.objects.filter(channel=Channel.IN_APP)
+        Delivery.objects.filter(channel=Channel.IN_APP, escalation__isnull=False)
         .values("escalation__clock")
         .distinct()
         .count()
@@ -396,3 +400,72 @@ def test_a_storm_with_nobody_on_call_goes_to_the_lead(world, settings):
     run(timezone.now())
     notice = Delivery.objects.get(escalation__isnull=True, channel=Channel.IN_APP)
     assert notice.recipient == lead
+
+
+def _what_every_step_would_send(escalations) -> int:
+    """Deliveries before issue 11: every raised step sent on each of its
+    channels (the webhook only where the service has a gateway)."""
+    return sum(
+        sum(
+            1
+            for channel in e.step.channels
+            if channel != Channel.WEBHOOK or e.clock.referral.service.webhook_url
+        )
+        for e in escalations
+    )
+
+
+def test_the_issues_catch_up_before_and_after(on_call, make_referral, capsys):
+    """The figure for the report: 3 referrals first swept 31 minutes after
+    receipt, the service with a pager gateway."""
+    on_call.service.webhook_url = "https://gateway.example.invalid/hook"
+    on_call.service.save()
+    start = timezone.now() - timedelta(minutes=31)
+    for _ in range(3):
+        make_referral(now=start)
+    result, _ = run(timezone.now())
+    before = _what_every_step_would_send(result.escalations)
+    in_app_before = sum(Channel.IN_APP in e.step.channels for e in result.escalations)
+    after = Delivery.objects.count()
+    in_app_after = Delivery.objects.filter(channel=Channel.IN_APP).count()
+    with capsys.disabled():
+        print(
+            f"\ncatch-up, 3 referrals: deliveries {before} -> {after}, "
+            f"in-app notifications {in_app_before} -> {in_app_after}"
+        )
+    assert (before, in_app_before) == (18, 9)
+    assert (after, in_app_after) == (9, 3)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_flood_raises_every_referrals_escalations_and_one_storm_summary(on_call, capsys):
+    """A flood from one referrer (the issue's 3,691 in 45 s, scaled down):
+    every referral's own escalations are raised and sent as usual, none is
+    acknowledged or superseded by another's, and the coordinator gets one
+    summary however many sweeps see the storm within the hour."""
+    start = timezone.now() - timedelta(minutes=31)
+    _flood(on_call, 300, start)
+    first = sweep(now=timezone.now(), enqueue=lambda ids: None, batch_size=100)
+    second = sweep(now=timezone.now() + timedelta(seconds=5), enqueue=lambda ids: None)
+    assert len(first.escalations) == 900 and first.superseded == 600
+    own = Delivery.objects.filter(escalation__isnull=False, channel=Channel.IN_APP)
+    assert own.count() == 300
+    assert own.values("escalation__clock").distinct().count() == 300
+    # Superseding never crosses clocks: each superseded step points at its own clock's step.
+    for row in Escalation.objects.filter(superseded_by__isnull=False).select_related(
+        "superseded_by"
+    ):
+        assert row.superseded_by.clock_id == row.clock_id
+    assert not Escalation.objects.filter(acknowledged_at__isnull=False).exists()
+    summary = Delivery.objects.filter(escalation__isnull=True)
+    assert sorted(summary.values_list("channel", flat=True)) == ["email", "in_app"]
+    assert summary.get(channel=Channel.IN_APP).recipient == on_call.coordinator
+    assert "300 referrals raised 900 escalations" in summary.first().subject
+    assert first.storm_notices == 2 and second.storm_notices == 0
+    with capsys.disabled():
+        print(
+            f"\nflood of 300: {len(first.escalations)} escalations, {first.superseded} "
+            f"superseded, {first.deliveries} deliveries, {first.storm_notices} storm notices"
+        )
