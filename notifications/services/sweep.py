@@ -313,26 +313,39 @@ def _catch_up(
     """One clock's steps raised in one sweep: per person they would reach,
     only the latest is sent; the earlier ones are marked superseded by it (no
     deliveries, no repeats). Steps for different people all still go: the
-    senior clinician's and the service lead's own steps reach them. ``counts``
-    gets, per escalation sent, how many it superseded. Returns that total."""
+    senior clinician's and the service lead's own steps reach them.
+
+    One exception keeps "repeats until acknowledged" true: when the latest
+    step for a person does not repeat but an earlier one does, the latest
+    repeating step is sent too (the default policy's lead standing in for a
+    rota gap gets the lead's step and the senior's repeating one, not the
+    lead's alone). ``counts`` gets, per escalation sent, how many it
+    superseded. Returns that total."""
     if len(raised) < 2:
         return 0
     people: list[str] = []
-    latest: dict[str, Escalation] = {}
+    kept: dict[str, list[Escalation]] = {}
     # ``raised`` is in fire-time order: the last one seen per person wins.
     for escalation in raised:
         user, _gap = _reached(escalation.step, escalation.clock.referral, now, recipients)
         person = str(user.pk) if user is not None else f"nobody:{escalation.step.recipient}"
         people.append(person)
-        latest[person] = escalation
+    for person in set(people):
+        theirs = [e for e, p in zip(raised, people, strict=True) if p == person]
+        latest = theirs[-1]
+        keep = [latest]
+        repeating = [e for e in theirs if e.step.repeat_every is not None]
+        if latest.step.repeat_every is None and repeating:
+            keep.insert(0, repeating[-1])
+        kept[person] = keep
     superseded = 0
     for escalation, person in zip(raised, people, strict=True):
-        winner = latest[person]
-        if winner is escalation:
+        if any(escalation is k for k in kept[person]):
             continue
+        winner = kept[person][-1]
         escalation.superseded_by = winner
         escalation.superseded_at = now
-        escalation.next_repeat_at = None  # never repeated: the later step is
+        escalation.next_repeat_at = None  # never repeated: a step kept repeats
         counts[winner.pk] = counts.get(winner.pk, 0) + 1
         superseded += 1
     return superseded

@@ -13,7 +13,7 @@ from django.utils import timezone
 from core.errors import Conflict
 from notifications.alert_words import clock_state, duration_words, step_words, uk_time
 from notifications.codes import Channel
-from notifications.models import Delivery, Escalation
+from notifications.models import Delivery, Escalation, EscalationStep
 from notifications.selectors.escalations import inbox_unread_count
 from notifications.services.delivery import delivery_send
 from notifications.services.escalations import (
@@ -179,16 +179,39 @@ def test_the_issues_three_referrals_make_three_notifications_not_nine(on_call, m
 
 def test_the_lead_standing_in_for_a_rota_gap_counts_as_the_lead(world, make_referral):
     """Nobody on call: steps 1-3 (coordinator) and 4 (senior) would all reach
-    the lead, as does the lead's own step 5: one message, the latest step."""
+    the lead, as does the lead's own step 5. The lead gets step 5, and step
+    4 too because it repeats and step 5 does not: a catch-up never turns a
+    repeating escalation into a single message."""
     lead = with_lead(world)
     start = timezone.now() - timedelta(hours=3)
     referral = make_referral(now=start)
     run(timezone.now())
     ack = clock_of(referral, "acknowledgement")
+    sent = Escalation.objects.filter(clock=ack, superseded_by__isnull=True).order_by(
+        "step__position"
+    )
+    assert [e.step.position for e in sent] == [4, 5]
+    assert sent[0].next_repeat_at is not None  # the senior's step repeats, to the lead now
+    superseded = Escalation.objects.filter(clock=ack, superseded_by__isnull=False)
+    assert sorted(e.step.position for e in superseded) == [1, 2, 3]
+    assert {e.superseded_by.step.position for e in superseded} == {5}
+    in_app = Delivery.objects.filter(channel=Channel.IN_APP, escalation__clock=ack)
+    assert {d.recipient for d in in_app} == {lead}
+    assert in_app.count() == 2
+
+
+def test_a_repeating_step_is_never_superseded_by_one_that_does_not_repeat(on_call, make_referral):
+    """The coordinator on call; a policy whose last step to the coordinator
+    does not repeat: the at-due step (repeating) still goes, with it."""
+    referral = make_referral(now=timezone.now() - timedelta(hours=3))
+    # Test set-up only: the frozen policy's last step sent to the coordinator.
+    step5 = EscalationStep.objects.get(policy=referral.escalation_policy, position=5)
+    step5.recipient = "on_call_coordinator"
+    step5.save()
+    run(timezone.now())
+    ack = clock_of(referral, "acknowledgement")
     sent = Escalation.objects.filter(clock=ack, superseded_by__isnull=True)
-    assert [e.step.position for e in sent] == [5]
-    (delivery,) = Delivery.objects.filter(channel=Channel.IN_APP, escalation__clock=ack)
-    assert delivery.recipient == lead
+    assert sorted(e.step.position for e in sent) == [3, 4, 5]  # 3 repeats, 5 does not
 
 
 def test_catch_up_without_anyone_to_reach_still_records_a_failed_delivery(world, make_referral):
