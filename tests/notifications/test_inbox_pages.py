@@ -310,3 +310,15 @@ def test_acknowledging_needs_the_csrf_token(world: Any, raised: Any) -> None:
     client = signed_in(world.coordinator, enforce_csrf_checks=True)
     assert client.post(acknowledge_url(at_due())).status_code == 403
     assert at_due().acknowledged_at is None
+
+
+def test_without_javascript_the_sound_is_not_offered_and_the_time_left_says_as_of(
+    world: Any, raised: Any
+) -> None:
+    """The sound needs JavaScript: its choice is hidden until alerts.js shows
+    it. The time left is the server's, as of the moment the page was drawn."""
+    body = signed_in(world.coordinator).get(INBOX).content.decode()
+    assert '<div class="audible-alert" id="audible-alert" hidden>' in body
+    assert '<script src="/static/notifications/alerts.js" defer></script>' in body
+    assert "<script>" not in body  # no inline script (the CSP allows none)
+    assert re.search(r"\(as of <span data-as-of>\d\d:\d\d (GMT|BST)</span>\)", body)
