@@ -492,3 +492,14 @@ def test_a_flood_raises_every_referrals_escalations_and_one_storm_summary(on_cal
             f"\nflood of 300: {len(first.escalations)} escalations, {first.superseded} "
             f"superseded, {first.deliveries} deliveries, {first.storm_notices} storm notices"
         )
+
+
+def test_the_referral_api_says_which_steps_were_superseded(on_call, make_referral, api):
+    referral = make_referral(now=timezone.now() - timedelta(minutes=31))
+    run(timezone.now())
+    detail = api(on_call.coordinator).get(f"/api/v1/referrals/{referral.pk}/").json()
+    by_step = {e["step"]: e for e in detail["escalations"] if e["clock"] == "acknowledgement"}
+    step3 = by_step[3]["id"]
+    assert by_step[1]["superseded_by"] == by_step[2]["superseded_by"] == step3
+    assert by_step[1]["superseded_at"] is not None and by_step[1]["deliveries"] == []
+    assert by_step[3]["superseded_by"] is None and by_step[3]["deliveries"]
