@@ -440,6 +440,11 @@ MSCC_SWEEP_STALE_SECONDS = env.int("MSCC_SWEEP_STALE_SECONDS", default=120)
 # longest back-off between them (never an ETA longer than a few minutes).
 MSCC_DELIVERY_MAX_ATTEMPTS = env.int("MSCC_DELIVERY_MAX_ATTEMPTS", default=6)
 MSCC_DELIVERY_MAX_BACKOFF_SECONDS = env.int("MSCC_DELIVERY_MAX_BACKOFF_SECONDS", default=120)
+# Storm guard (issue 11): past this many escalations raised for one service
+# in one sweep, the on-call coordinator (the service lead if nobody is on
+# call) also gets one summary notice an hour, to open the queue. It never
+# acknowledges, supersedes or holds back any referral's own escalations.
+MSCC_ESCALATION_STORM_THRESHOLD = env.int("MSCC_ESCALATION_STORM_THRESHOLD", default=50)
 # Intake limits: referrals one referrer, and one
 # referring organisation, may send through the API and the referral page in
 # any period of the rate ("60/h": 60 in any hour; s, m, h or d), counted in

@@ -11,6 +11,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from rest_framework.serializers import Serializer
@@ -31,7 +32,7 @@ from coordinator.views.detail import LIVE_PANELS, Perform, _act, _detail, _fragm
 from coordinator.views.detail_context import Submitted, band_label
 from core.errors import Conflict, DomainError, NotFound, field_errors, http_status
 from core.labels import label_of
-from notifications.services.escalations import escalation_acknowledge
+from notifications.services.escalations import clock_escalations_acknowledge
 from pathways.api.scores import ScoreRecordInput
 from pathways.codes import ClockKind, EventKind, MdtDecisionKind, ScoreKind
 from pathways.services import score_record
@@ -329,7 +330,9 @@ def referral_link(request: PageRequest, referral_id: UUID) -> HttpResponse:
 def referral_escalation_acknowledge(
     request: PageRequest, referral_id: UUID, escalation_id: UUID
 ) -> HttpResponse:
-    """Acknowledge one of the referral's escalations: its repeats stop.
+    """Acknowledge one of the referral's escalations and, with it, every
+    escalation of the same clock not yet acknowledged (issue 11: one
+    acknowledge per clock, never another clock's): their repeats stop.
     Someone else got there first: said beside it, with their name."""
     referral = _scoped_referral(request, referral_id)
     # Only this referral's escalations (the service checks the user's service).
@@ -337,7 +340,7 @@ def referral_escalation_acknowledge(
         raise Http404("No such escalation on this referral.")
     row = str(escalation_id)
     try:
-        escalation = escalation_acknowledge(
+        acknowledged = clock_escalations_acknowledge(
             escalation_id=escalation_id, user=request.user, now=timezone.now()
         )
     except NotFound as exc:
@@ -356,8 +359,12 @@ def referral_escalation_acknowledge(
                 name="escalation",
             )
         return _detail(request, referral, refused)
-    label = label_of("ClockKind", escalation.clock.kind)
-    done = f"Escalation acknowledged ({label} clock): no more repeats will be sent."
+    label = label_of("ClockKind", acknowledged[0].clock.kind)
+    count = len(acknowledged)
+    done = (
+        f"Escalation acknowledged ({label} clock): no more repeats will be sent. "
+        f"It covers {count} escalation{pluralize(count)} of that clock, and no other clock."
+    )
     if not request.htmx:
         messages.success(request, done)
         return redirect("referral_detail", referral_id=referral.pk)

@@ -14,7 +14,10 @@ from core.api.schema import paginated
 from core.permissions import RolePermission
 from notifications.models import Delivery, Escalation
 from notifications.selectors.escalations import inbox, inbox_unread_count
-from notifications.services.escalations import escalation_acknowledge, notification_mark_read
+from notifications.services.escalations import (
+    clock_escalations_acknowledge,
+    notification_mark_read,
+)
 
 
 class DeliveryOutput(serializers.Serializer):
@@ -42,7 +45,18 @@ class EscalationOutput(serializers.Serializer):
     acknowledged_by = serializers.CharField(
         source="acknowledged_by.username", allow_null=True, default=None
     )
+    # Catch-up (issue 11): raised with a later step to the same person, which
+    # was sent instead; this one has no deliveries and no repeats.
+    superseded_by = serializers.UUIDField(source="superseded_by_id", allow_null=True)
+    superseded_at = serializers.DateTimeField(allow_null=True)
     deliveries = DeliveryOutput(many=True)
+
+
+class EscalationAcknowledgeOutput(EscalationOutput):
+    acknowledged_with = serializers.ListField(
+        child=serializers.UUIDField(),
+        help_text="The other escalations of the same clock this call acknowledged.",
+    )
 
 
 class NotificationOutput(serializers.Serializer):
@@ -66,22 +80,35 @@ class NotificationOutput(serializers.Serializer):
 
 
 class EscalationAcknowledgeView(APIView):
-    """Acknowledge an escalation: its repeats stop."""
+    """Acknowledge an escalation and, with it, its clock: every escalation of
+    that clock not yet acknowledged is acknowledged and stops repeating."""
 
     permission_classes = [RolePermission]
     permission_action = "escalation_acknowledge"
 
-    @extend_schema(request=None, responses={200: EscalationOutput})
+    @extend_schema(
+        request=None,
+        responses={200: EscalationAcknowledgeOutput},
+        description=(
+            "Acknowledges this escalation and every other escalation of the same clock "
+            "not yet acknowledged (issue 11: one acknowledge per clock), never another "
+            "clock's, even on the same referral. Their repeats stop and their in-app "
+            "notifications become read. `acknowledged_with` lists the others. 409 "
+            "`already_acknowledged` when the clock has none left to acknowledge; 404 "
+            "for another service's escalation."
+        ),
+    )
     def post(self, request: Request, escalation_id: Any) -> Response:
-        escalation = escalation_acknowledge(
+        done = clock_escalations_acknowledge(
             escalation_id=escalation_id, user=request.user, now=timezone.now()
         )
         escalation = (
             Escalation.objects.select_related("step", "clock", "acknowledged_by")
             .prefetch_related("deliveries__recipient")
-            .get(pk=escalation.pk)
+            .get(pk=done[0].pk)
         )
-        return Response(EscalationOutput(escalation).data)
+        escalation.acknowledged_with = [row.pk for row in done[1:]]  # type: ignore[attr-defined]
+        return Response(EscalationAcknowledgeOutput(escalation).data)
 
 
 class InboxView(APIView):

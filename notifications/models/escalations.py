@@ -30,6 +30,14 @@ class Escalation(models.Model):
     # Repeats: round 0 is the first sending; the next round is due then.
     round = models.PositiveSmallIntegerField(default=0)
     next_repeat_at = models.DateTimeField(null=True, blank=True)
+    # Catch-up (issue 11): a sweep that finds several steps of one clock due at
+    # once sends each person only the latest step due for them; the earlier
+    # ones are recorded here, pointing at the step sent instead, with no
+    # deliveries and no repeats.
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes"
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -31,12 +31,14 @@ from django.utils import timezone
 
 from core.logs import get_logger
 from notifications import escalation_rules
+from notifications.alert_words import clock_state, step_words, uk_time
 from notifications.codes import Channel, DeliveryStatus, OnCallRole, Recipient
 from notifications.models import Delivery, Escalation, EscalationStep
 from notifications.selectors.policies import policy_steps, step_timings
 from notifications.selectors.rota import on_call_at
 from notifications.services.heartbeat import heartbeat_record
 from notifications.services.schedule import next_escalation_at
+from notifications.services.storm import storm_notices
 from pathways.codes import ClockKind, ClockStatus
 from pathways.models import Clock
 from referrals.models import Referral, User
@@ -58,12 +60,17 @@ class SweepResult:
     deliveries: int = 0
     repeats: int = 0
     requeued: int = 0
+    # Raised by a catch-up but not sent: a later step reached the same person.
+    superseded: int = 0
+    # Storm summaries sent to on-call coordinators (see services/storm.py).
+    storm_notices: int = 0
     # As of an instant other than the wall clock's: no heartbeat was written.
     simulated: bool = False
 
     def summary(self) -> str:
         return (
-            f"{len(self.escalations)} escalations raised, {self.deliveries} deliveries, "
+            f"{len(self.escalations)} escalations raised ({self.superseded} superseded by a "
+            f"later step to the same person), {self.deliveries} deliveries, "
             f"{self.repeats} repeats, {self.requeued} re-enqueued"
         )
 
@@ -79,6 +86,8 @@ def sweep(*, now: datetime, enqueue: Enqueue, batch_size: int = 500) -> SweepRes
         taken = _sweep_batch(now=now, enqueue=enqueue, batch_size=batch_size, result=result)
         if taken < batch_size:
             break
+    # A flood of new referrals: one summary to the on-call coordinator too.
+    result.storm_notices = storm_notices(escalations=result.escalations, now=now, enqueue=enqueue)
     while True:
         taken = _repeat_batch(now=now, enqueue=enqueue, batch_size=batch_size, result=result)
         if taken < batch_size:
@@ -93,6 +102,8 @@ def sweep(*, now: datetime, enqueue: Enqueue, batch_size: int = 500) -> SweepRes
         simulated=result.simulated,
         clocks=result.clocks,
         escalations=len(result.escalations),
+        superseded=result.superseded,
+        storm_notices=result.storm_notices,
         deliveries=result.deliveries,
         repeats=result.repeats,
         requeued=result.requeued,
@@ -121,6 +132,11 @@ def _sweep_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: Sw
         )
         raised = _raised_steps(clocks)
         new_escalations: list[Escalation] = []
+        # Everyone in a batch is resolved at the same instant: ask the rota
+        # once per (service, recipient), not once per escalation.
+        recipients: dict[tuple[object, str, object], User | None] = {}
+        caught_up: dict[object, int] = {}
+        superseded = 0
         for clock in clocks:
             policy_id = clock.referral.escalation_policy_id
             # A referral with no policy has no steps: nothing to raise.
@@ -130,11 +146,12 @@ def _sweep_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: Sw
             done = raised.get(clock.pk, frozenset())
             if clock.due_at is None:
                 continue  # A measured clock never escalates (its schedule is empty).
+            raised_now: list[Escalation] = []
             for timing, fire_at in escalation_rules.due_steps(
                 timings, clock.started_at, clock.due_at, now, done
             ):
                 step = by_id[timing.step_id]
-                new_escalations.append(
+                raised_now.append(
                     Escalation(
                         clock=clock,
                         step=step,
@@ -144,15 +161,21 @@ def _sweep_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: Sw
                     )
                 )
                 done = done | {timing.step_id}
+            superseded += _catch_up(raised_now, now=now, recipients=recipients, counts=caught_up)
+            new_escalations += raised_now
             clock.next_escalation_at = next_escalation_at(clock, timings, done)
         # No ignore_conflicts: the clocks are locked and their raised steps
         # filtered out, so a conflict here is a bug, and the batch rolls back.
         Escalation.objects.bulk_create(new_escalations)
         Clock.objects.bulk_update(clocks, ["next_escalation_at"])
-        deliveries = _deliveries_for(new_escalations, round_=0, now=now)
+        sent = [e for e in new_escalations if e.superseded_by is None]
+        deliveries = _deliveries_for(
+            sent, round_=0, now=now, recipients=recipients, caught_up=caught_up
+        )
         _commit_and_enqueue(deliveries, enqueue, raised=new_escalations)
         result.clocks += len(clocks)
         result.escalations += new_escalations
+        result.superseded += superseded
         result.deliveries += len(deliveries)
         return len(clocks)
 
@@ -266,28 +289,87 @@ def recipient_for(step: EscalationStep, referral: Referral, now: datetime) -> Us
     return user if user is not None and user.is_active else None
 
 
+Recipients = dict[tuple[object, str, object], User | None]
+
+
+def _reached(
+    step: EscalationStep, referral: Referral, now: datetime, recipients: Recipients
+) -> tuple[User | None, bool]:
+    """Whom the step reaches at ``now``, and whether that is the service lead
+    standing in for a rota gap."""
+    key = (referral.service_id, step.recipient, step.named_user_id)
+    if key not in recipients:
+        recipients[key] = recipient_for(step, referral, now)
+    user = recipients[key]
+    if user is None and step.recipient in _ROTA_ROLE and referral.service.lead:
+        # Nobody on call (a rota gap): the service lead is told instead.
+        return referral.service.lead, True
+    return user, False
+
+
+def _catch_up(
+    raised: list[Escalation], *, now: datetime, recipients: Recipients, counts: dict[object, int]
+) -> int:
+    """One clock's steps raised in one sweep: per person they would reach,
+    only the latest is sent; the earlier ones are marked superseded by it (no
+    deliveries, no repeats). Steps for different people all still go: the
+    senior clinician's and the service lead's own steps reach them.
+
+    One exception keeps "repeats until acknowledged" true: when the latest
+    step for a person does not repeat but an earlier one does, the latest
+    repeating step is sent too (the default policy's lead standing in for a
+    rota gap gets the lead's step and the senior's repeating one, not the
+    lead's alone). ``counts`` gets, per escalation sent, how many it
+    superseded. Returns that total."""
+    if len(raised) < 2:
+        return 0
+    people: list[str] = []
+    kept: dict[str, list[Escalation]] = {}
+    # ``raised`` is in fire-time order: the last one seen per person wins.
+    for escalation in raised:
+        user, _gap = _reached(escalation.step, escalation.clock.referral, now, recipients)
+        person = str(user.pk) if user is not None else f"nobody:{escalation.step.recipient}"
+        people.append(person)
+    for person in set(people):
+        theirs = [e for e, p in zip(raised, people, strict=True) if p == person]
+        latest = theirs[-1]
+        keep = [latest]
+        repeating = [e for e in theirs if e.step.repeat_every is not None]
+        if latest.step.repeat_every is None and repeating:
+            keep.insert(0, repeating[-1])
+        kept[person] = keep
+    superseded = 0
+    for escalation, person in zip(raised, people, strict=True):
+        if any(escalation is k for k in kept[person]):
+            continue
+        winner = kept[person][-1]
+        escalation.superseded_by = winner
+        escalation.superseded_at = now
+        escalation.next_repeat_at = None  # never repeated: a step kept repeats
+        counts[winner.pk] = counts.get(winner.pk, 0) + 1
+        superseded += 1
+    return superseded
+
+
 def _deliveries_for(
     escalations: list[Escalation],
     *,
     round_: int,
     now: datetime,
-    recipients: dict[tuple[object, str, object], User | None] | None = None,
+    recipients: Recipients | None = None,
+    caught_up: dict[object, int] | None = None,
 ) -> list[Delivery]:
     deliveries = []
     # Everyone in a batch is resolved at the same instant: ask the rota once
     # per (service, recipient), not once per escalation.
     recipients = {} if recipients is None else recipients
+    caught_up = {} if caught_up is None else caught_up
     for escalation in escalations:
         referral = escalation.clock.referral
         step = escalation.step
-        key = (referral.service_id, step.recipient, step.named_user_id)
-        if key not in recipients:
-            recipients[key] = recipient_for(step, referral, now)
-        user = recipients[key]
-        subject, body = message(escalation, now)
-        if user is None and step.recipient in _ROTA_ROLE and referral.service.lead:
-            # Nobody on call (a rota gap): the service lead is told instead.
-            user = referral.service.lead
+        user, gap = _reached(step, referral, now, recipients)
+        subject, body = message(escalation, now, superseded=caught_up.get(escalation.pk, 0))
+        if gap:
             subject = f"[Nobody on call] {subject}"
             body = f"Nobody is on call as {Recipient(step.recipient).label}.\n{body}"
         for channel in step.channels:
@@ -295,7 +377,7 @@ def _deliveries_for(
                 escalation=escalation,
                 round=round_,
                 channel=channel,
-                subject=subject,
+                subject=subject[:200],
                 body=body,
                 created_at=now,
             )
@@ -308,7 +390,7 @@ def _deliveries_for(
                 # Nobody to reach, not even a lead: recorded, loudly, never silent.
                 delivery.recipient_key = f"nobody:{step.recipient}"
                 delivery.status = DeliveryStatus.FAILED
-                delivery.last_error = f"Nobody to reach for {step.recipient} at {now:%H:%M} UTC."
+                delivery.last_error = f"Nobody to reach for {step.recipient} at {uk_time(now)}."
             else:
                 delivery.recipient = user
                 delivery.recipient_key = str(user.pk)
@@ -317,32 +399,38 @@ def _deliveries_for(
     return deliveries
 
 
-def message(escalation: Escalation, now: datetime) -> tuple[str, str]:
-    """Subject and body. No patient identifiers: e-mail and SMS gateways are
-    outside the service; the reference and link are enough to act on."""
+def message(escalation: Escalation, now: datetime, *, superseded: int = 0) -> tuple[str, str]:
+    """Subject and body, frozen at sending (the notifications page shows the
+    live time left beside them). No patient identifiers: e-mail and SMS
+    gateways are outside the service; the reference and link are enough to
+    act on. Clock names as labels, times in UK local time with the zone."""
     clock = escalation.clock
     referral = clock.referral
+    step = escalation.step
+    label = ClockKind(clock.kind).label
+    link = f"{settings.MSCC_BASE_URL}/referrals/{referral.pk}/"
     if clock.due_at is None:
         # Only a clock with a due time is escalated; this is a safe fallback.
-        kind = ClockKind(clock.kind).in_sentence
-        return f"{referral.reference}: {kind} clock", (
+        return f"{referral.reference}: {label} clock", (
             f"MSCC referral {referral.reference}: {referral.category_label}.\n"
-            f"Open {settings.MSCC_BASE_URL}/referrals/{referral.pk}/ to see it."
+            f"Open {link} to see it."
         )
-    left = clock.due_at - now
-    state = f"OVERDUE by {_minutes(-left)}" if left <= timedelta(0) else f"due in {_minutes(left)}"
-    kind = ClockKind(clock.kind).in_sentence
-    subject = f"{referral.reference}: {kind} clock {state}"
-    body = (
-        f"MSCC referral {referral.reference}: {referral.category_label}.\n"
-        f"The {kind} clock ({clock.reference}) is {state}; due {clock.due_at:%Y-%m-%d %H:%M} "
-        f"UTC.\nOpen {settings.MSCC_BASE_URL}/referrals/{referral.pk}/ to act on it, and "
-        f"acknowledge this escalation to stop its repeats."
+    state = clock_state(label, clock.due_at, now)
+    whom = Recipient(step.recipient).label
+    lines = [
+        f"MSCC referral {referral.reference}: {referral.category_label}.",
+        f"{state} (due {uk_time(clock.due_at)}; as of {uk_time(now)}).",
+        f"Escalation step {step.position}: "
+        f"{step_words(step.when, step.fraction, step.delay)}, to {whom}.",
+    ]
+    if superseded:
+        lines.append(
+            f"Catch-up: {superseded} earlier step{'s' if superseded > 1 else ''} of this clock "
+            "for you fell due at the same time; this one message stands for "
+            f"{'them' if superseded > 1 else 'it'}."
+        )
+    lines.append(
+        f"Open {link} to act on it, and acknowledge the {label} clock's escalations "
+        "to stop their repeats."
     )
-    return subject, body
-
-
-def _minutes(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+    return f"{referral.reference}: {state}", "\n".join(lines)

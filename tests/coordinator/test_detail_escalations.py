@@ -63,7 +63,7 @@ def test_the_panel_says_who_was_told_what_when(world: Any, raised: Any) -> None:
     assert words.count("Not acknowledged.") == 3
     assert len(re.findall(r"<button[^>]*>Acknowledge", panel)) == 3
     step3 = text(fragment(body, f"escalation-{at_due().pk}"))
-    assert f"{raised.reference}: acknowledgement clock OVERDUE" in step3  # what
+    assert f"{raised.reference}: Acknowledgement overdue by 1 min" in step3  # what (issue 11)
     assert "In-app Coordinator Sent" in step3  # how, to whom, status in words
     assert "E-mail Coordinator coordinator@example.invalid Waiting to be sent" in step3
     assert re.search(r"Sent \w{3} \d+ \w{3} \d{4}, \d\d:\d\d (GMT|BST) 1 —", step3)  # sent, 1 try
