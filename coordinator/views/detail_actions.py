@@ -355,7 +355,7 @@ def referral_escalation_acknowledge(
                 referral,
                 ["escalations"],
                 submitted=refused,
-                notice=f"Nothing was recorded: {exc.message}",
+                # Said beside the escalation, as an error; no corner notice.
                 name="escalation",
             )
         return _detail(request, referral, refused)

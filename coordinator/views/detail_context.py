@@ -236,7 +236,12 @@ def _escalation_rows(referral: Referral, submitted: Submitted | None) -> list[di
                 "channels": ", ".join(label_of("Channel", c) for c in step.channels),
                 "unsent": [label_of("Channel", c) for c in unsent],
                 "repeat_every": step.repeat_every,
-                "acknowledgeable": escalation.acknowledged_at is None,
+                # A step superseded at catch-up was never sent: nothing to stop.
+                "acknowledgeable": escalation.acknowledged_at is None
+                and escalation.superseded_at is None,
+                "superseded_by": escalation_step(escalation.superseded_by)
+                if escalation.superseded_by is not None
+                else "",
                 # A clock may start from the suspicion, before the referral
                 # arrived: its step was then due before anyone could act.
                 "due_before_referral": escalation.fire_at < referral.received_at,

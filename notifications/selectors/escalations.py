@@ -20,7 +20,7 @@ def referral_escalations(referral: Referral) -> list[Escalation]:
     told what, when (two queries)."""
     return list(
         Escalation.objects.filter(clock__referral=referral)
-        .select_related("step", "clock", "acknowledged_by")
+        .select_related("step", "clock", "acknowledged_by", "superseded_by__step")
         .prefetch_related(
             Prefetch(
                 "deliveries",

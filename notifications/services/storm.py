@@ -52,7 +52,7 @@ def _storm_notice(
     service: Service = raised[0].clock.referral.service
     coordinator = on_call_at(service=service, role=OnCallRole.COORDINATOR, at=now)
     user: User | None = coordinator if coordinator is not None and coordinator.is_active else None
-    if user is None:
+    if user is None and service.lead is not None and service.lead.is_active:
         user = service.lead  # nobody on call: the lead, as for a rota gap
     referrals = len({e.clock.referral_id for e in raised})
     superseded = sum(1 for e in raised if e.superseded_by_id is not None)

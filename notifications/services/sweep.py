@@ -301,9 +301,11 @@ def _reached(
     if key not in recipients:
         recipients[key] = recipient_for(step, referral, now)
     user = recipients[key]
-    if user is None and step.recipient in _ROTA_ROLE and referral.service.lead:
-        # Nobody on call (a rota gap): the service lead is told instead.
-        return referral.service.lead, True
+    lead = referral.service.lead
+    if user is None and step.recipient in _ROTA_ROLE and lead is not None and lead.is_active:
+        # Nobody on call (a rota gap): the service lead is told instead, if
+        # they are still here; a lead who has left is nobody, said loudly.
+        return lead, True
     return user, False
 
 

@@ -60,8 +60,11 @@ def test_the_panel_says_who_was_told_what_when(world: Any, raised: Any) -> None:
     assert "Step due" in words
     assert "Raised at" in words
     assert "Round 0 (first sending)" in words
-    assert words.count("Not acknowledged.") == 3
-    assert len(re.findall(r"<button[^>]*>Acknowledge", panel)) == 3
+    # Steps 1 and 2 were superseded by step 3 at catch-up (issue 11): said, and
+    # with nothing to acknowledge (it was 3 open steps, each with a button).
+    assert words.count("Not acknowledged.") == 1
+    assert words.count("Superseded, not sent:") == 2
+    assert len(re.findall(r"<button[^>]*>Acknowledge", panel)) == 1
     step3 = text(fragment(body, f"escalation-{at_due().pk}"))
     assert f"{raised.reference}: Acknowledgement overdue by 1 min" in step3  # what (issue 11)
     assert "In-app Coordinator Sent" in step3  # how, to whom, status in words
@@ -158,6 +161,7 @@ def test_already_acknowledged_is_said_beside_it(world: Any, raised: Any) -> None
     assert in_place.status_code == 200
     body = html(in_place)
     assert swapped(body) == {"escalations", "heartbeat-banner", "detail-notice"}
+    assert not text(fragment(body, "detail-notice"))  # emptied: the refusal is said beside it
     row = text(fragment(body, f"escalation-{escalation.pk}"))
     assert "Already acknowledged by Senior." in row
     assert "Acknowledged by Senior at" in row
@@ -188,3 +192,20 @@ def test_acknowledging_records_access(world: Any, raised: Any) -> None:
     client.post(acknowledge_url(raised, at_due()), **HX)
     views = list(PatientDataAccess.objects.values_list("view", "referral_ids"))
     assert views == [("page.referral_detail.escalation", [str(raised.pk)])]
+
+
+def test_a_step_superseded_at_catch_up_says_so_and_offers_no_acknowledge(
+    world: Any, raised: Any
+) -> None:
+    # Steps 1-3 fell due in one sweep, all to the on-call coordinator: 1 and 2
+    # were superseded by 3 (issue 11, catch-up). The panel says so, in words,
+    # and only step 3 can be acknowledged.
+    superseded = Escalation.objects.filter(superseded_at__isnull=False).select_related("step")
+    assert sorted(e.step.position for e in superseded) == [1, 2]
+    panel = fragment(html(signed_in(world.coordinator).get(page_of(raised))), "escalations")
+    for escalation in superseded:
+        article = fragment(panel, f"escalation-{escalation.pk}")
+        assert "Superseded, not sent:" in text(article)
+        assert "step 3: At the due time" in text(article)
+        assert acknowledge_url(raised, escalation) not in article
+    assert acknowledge_url(raised, at_due()) in panel

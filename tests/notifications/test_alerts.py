@@ -425,6 +425,16 @@ def test_a_storm_with_nobody_on_call_goes_to_the_lead(world, settings):
     assert notice.recipient == lead
 
 
+def test_a_storm_goes_to_nobody_rather_than_a_lead_who_has_left(world, settings):
+    settings.MSCC_ESCALATION_STORM_THRESHOLD = 1
+    lead = with_lead(world)
+    lead.is_active = False
+    lead.save()
+    _flood(world, 1, timezone.now() - timedelta(minutes=31))
+    run(timezone.now())
+    assert not Delivery.objects.filter(escalation__isnull=True, recipient=lead).exists()
+
+
 def _what_every_step_would_send(escalations) -> int:
     """Deliveries before issue 11: every raised step sent on each of its
     channels (the webhook only where the service has a gateway)."""

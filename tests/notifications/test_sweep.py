@@ -125,6 +125,22 @@ def test_nobody_on_call_goes_to_the_service_lead(world, make_referral):
     assert delivery.subject.startswith("[Nobody on call]")
 
 
+def test_a_lead_who_has_left_is_nobody_and_the_delivery_fails_loudly(world, make_referral):
+    # A deactivated lead cannot stand in for a rota gap: the message would go
+    # to an account nobody reads (issue 11, found by the team pages' work).
+    world.service.lead = world.senior
+    world.service.save()
+    world.senior.is_active = False
+    world.senior.save()
+    start = timezone.now()
+    make_referral(now=start)
+    run(start + timedelta(minutes=15))
+    (delivery,) = Delivery.objects.all()
+    assert delivery.recipient is None
+    assert delivery.status == "failed"
+    assert "Nobody to reach" in delivery.last_error
+
+
 def test_nobody_at_all_is_recorded_as_a_failed_delivery(world, make_referral):
     start = timezone.now()
     make_referral(now=start)
