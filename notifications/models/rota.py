@@ -18,6 +18,9 @@ class Shift(models.Model):
     user = models.ForeignKey("referrals.User", on_delete=models.PROTECT, related_name="shifts")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
+    # Who put whom on call, and who took them off (single shifts, weekly
+    # patterns, a deactivation's release): the rota is a clinical control.
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [

@@ -125,9 +125,10 @@ def shift_create(
             f"to {_when(clash.ends_at)}. To cover part of a shift, add an override.",
             field="starts_at",
         )
-    return Shift.objects.create(
-        service=service, role=on_call_role, user=user, starts_at=starts, ends_at=ends
-    )
+    shift = Shift(service=service, role=on_call_role, user=user, starts_at=starts, ends_at=ends)
+    shift._history_user = by  # type: ignore[attr-defined]  # simple-history reads it
+    shift.save()
+    return shift
 
 
 @transaction.atomic
@@ -144,6 +145,7 @@ def shift_delete(*, shift: Shift, now: datetime, by: User | None = None) -> None
             "This shift has started, so it stays on the record. "
             "Add an override to change who covers the rest of it."
         )
+    current._history_user = by  # type: ignore[attr-defined]  # simple-history reads it
     current.delete()
 
 

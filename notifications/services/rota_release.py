@@ -34,11 +34,16 @@ def rota_release(*, user: User, now: datetime, by: User | None = None) -> RotaRe
     # Rota writes of one service take turns on the service row (services/rota.py).
     Service.objects.select_for_update().filter(pk=user.service_id).first()
     released = rota_release_preview(user=user, now=now)
-    future_shifts = [s.pk for s in released.shifts if s.starts_at >= now]
-    Shift.objects.filter(pk__in=future_shifts).delete()
-    Shift.objects.filter(pk__in=[s.pk for s in released.shifts if s.starts_at < now]).update(
-        ends_at=now
-    )
+    # One row at a time, like the overrides: each change kept in the rota's
+    # history with who made it.
+    for shift in released.shifts:
+        current_shift = Shift.objects.get(pk=shift.pk)
+        current_shift._history_user = by  # type: ignore[attr-defined]  # simple-history reads it
+        if current_shift.starts_at >= now:
+            current_shift.delete()
+        else:
+            current_shift.ends_at = now
+            current_shift.save(update_fields=["ends_at"])
     for override in released.overrides:
         current = RotaOverride.objects.get(pk=override.pk)
         current._history_user = by  # type: ignore[attr-defined]  # simple-history reads it

@@ -443,6 +443,13 @@ def test_deactivation_signs_out_everywhere_takes_them_off_the_rota_and_is_audite
     assert started.starts_at == now - 2 * h and started.ends_at >= now
     assert started.ends_at <= timezone.now()
     assert not Shift.objects.filter(pk=future.pk).exists()
+    # Each change to the rota kept in its history, with the admin who made it.
+    assert ("-", world.admin) in {
+        (k.history_type, k.history_user) for k in Shift.history.filter(id=future.pk)
+    }
+    assert ("~", world.admin) in {
+        (k.history_type, k.history_user) for k in Shift.history.filter(id=started.pk)
+    }
     assert not RotaOverride.objects.filter(pk=override.pk).exists()
     assert on_call_at(service=world.service, role="coordinator", at=timezone.now()) is None
     change = TeamChange.objects.get(action="deactivated")

@@ -787,3 +787,10 @@ def test_only_service_admins_may_apply_a_pattern_by_api(world, api, who):
     response = api(getattr(world, who)).post(API, api_body(), format="json")
     assert response.status_code == 403
     assert not Shift.objects.exists()
+
+
+def test_pattern_shifts_are_kept_in_history_with_the_admin(world):
+    # The rota is a clinical control: who put whom on call is kept (issue 11).
+    rota_pattern_apply(**arguments(world))
+    assert Shift.history.filter(history_type="+").count() == 40
+    assert {h.history_user for h in Shift.history.all()} == {world.admin}

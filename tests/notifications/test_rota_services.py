@@ -256,3 +256,15 @@ def test_two_admins_adding_overlapping_shifts_at_once_make_only_one(world):
         thread.join(timeout=30)
     assert sorted(outcomes) == ["made", "refused"]
     assert Shift.objects.count() == 1
+
+
+def test_a_shift_added_and_removed_is_kept_in_history_with_who(world):
+    from notifications.services.rota import shift_delete
+
+    shift = make_shift(world, starts_at=h(24), ends_at=h(36))
+    shift_delete(shift=shift, now=h(0), by=world.admin)
+    kept = list(Shift.history.filter(id=shift.pk).order_by("history_date"))
+    assert [(k.history_type, k.history_user) for k in kept] == [
+        ("+", world.admin),
+        ("-", world.admin),
+    ]
