@@ -125,6 +125,7 @@ def _signed_out_pages(checker: PageChecker, base: str, world: Any, settings: Any
             lambda p: p.get_by_role("button", name="Sign in").click(),
         )
     )
+    expect(page.locator(".error-summary")).to_be_visible()
     # The code step: a user with an authenticator.
     totp_device_install(user=world.coordinator, secret_base32=TOTP_SECRET)
     sign_in_as(page, base, "coordinator")
@@ -137,6 +138,7 @@ def _signed_out_pages(checker: PageChecker, base: str, world: Any, settings: Any
             lambda p: p.locator("main form button[type=submit]").first.click(),
         )
     )
+    expect(page.locator(".error-summary")).to_be_visible()
     # Two-factor required at a first sign-in: set it up before anything else.
     settings.MSCC_REQUIRE_2FA = True
     page.context.clear_cookies()
@@ -150,6 +152,7 @@ def _signed_out_pages(checker: PageChecker, base: str, world: Any, settings: Any
             lambda p: p.get_by_role("button", name="Turn on two-factor").click(),
         )
     )
+    expect(page.locator(".error-summary")).to_be_visible()
     settings.MSCC_REQUIRE_2FA = False
     page.context.clear_cookies()
     # The 500 and database-fault 503 pages, as the service renders them,
