@@ -185,7 +185,7 @@ class Crawler:
     checker: PageChecker
     base_url: str
     limit: int = 200
-    per_kind: int = 6
+    per_kind: int = 4
     seen: set[str] = field(default_factory=set)
     kinds: dict[str, int] = field(default_factory=dict)
     found_on: dict[str, str] = field(default_factory=dict)
