@@ -72,9 +72,34 @@ def _extra_pages(role: str, checker: PageChecker, base: str, busy: Any) -> list[
             checker.after(
                 "/referrals/new/ sent empty",
                 lambda p: _send_empty(p, "form.referral-form", "Send referral"),
+                expected_status=400,  # bad input: a 4xx naming the fields
             )
         )
         expect(page.locator("#error-summary")).to_be_visible()
+    if role in ("referrer", "coordinator"):
+        # The referral list's search (a POST: an NHS number is never in an address).
+        overdue = busy.open["overdue"]
+        checker.open(base + "/referrals/mine/")
+        page.get_by_label("NHS number, name or reference").fill(overdue.patient.nhs_number)
+        done.append(
+            checker.after(
+                "/referrals/mine/ searched by NHS number",
+                lambda p: (
+                    p.locator("#referral-search").get_by_role("button", name="Search").click()
+                ),
+            )
+        )
+        expect(page.locator("#referral-results")).to_contain_text(overdue.reference)
+        page.get_by_label("NHS number, name or reference").fill("")
+        page.get_by_label("Clocks").select_option(index=1)
+        done.append(
+            checker.after(
+                "/referrals/mine/ filtered by clocks",
+                lambda p: (
+                    p.locator("#referral-search").get_by_role("button", name="Search").click()
+                ),
+            )
+        )
     if role == "coordinator":
         checker.open(f"{base}/referrals/{busy.open['overdue'].pk}/")
         event = page.locator("#form-event")
@@ -100,6 +125,23 @@ def _extra_pages(role: str, checker: PageChecker, base: str, busy: Any) -> list[
                 "/rota/ shift form sent empty",
                 lambda p: _send_empty(p, "form[action='/rota/shifts/']", "Add shift"),
                 expected_status=400,  # bad input: a 4xx naming the field
+            )
+        )
+    if role == "admin":
+        checker.open(base + "/team/invite/")
+        done.append(
+            checker.after(
+                "/team/invite/ sent empty",
+                lambda p: _send_empty(p, "form.team-invite-form", "Send the invitation"),
+                expected_status=400,  # bad input: a 4xx naming the fields
+            )
+        )
+        # The deactivation's confirmation, with the rota gaps it would open.
+        checker.open(base + "/team/")
+        done.append(
+            checker.after(
+                "/team/ deactivation preview",
+                lambda p: p.get_by_role("button", name="Deactivate").first.click(),
             )
         )
     if role in ("lead", "admin"):
