@@ -178,8 +178,10 @@ def test_grant_app_role_prints_its_sql_for_a_database_administrator(db: Any) -> 
     sql = out.getvalue()
     assert 'CREATE ROLE "mscc_app" LOGIN;' in sql
     assert 'REVOKE ALL ON ALL TABLES IN SCHEMA "public" FROM "mscc_app";' in sql
+    # Every append-only table: the team's change record joined them (issue 11).
     assert (
-        'REVOKE UPDATE, DELETE ON TABLE "public"."pathways_clinicalevent", '
+        'REVOKE UPDATE, DELETE ON TABLE "public"."accounts_teamchange", '
+        '"public"."pathways_clinicalevent", '
         '"public"."referrals_patientdataaccess" FROM "mscc_app";' in sql
     )
     assert "TRUNCATE" not in sql.replace("no TRUNCATE", "")
