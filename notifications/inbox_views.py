@@ -7,14 +7,11 @@ are UK time.
 """
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -27,6 +24,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from core.errors import Conflict, NotFound
 from core.permissions import ACTION_ROLES
+from notifications.page_access import role_page
 from notifications.selectors.escalations import (
     inbox,
     inbox_grouped,
@@ -56,23 +54,8 @@ def _member(request: InboxRequest) -> User:
     return user
 
 
-def inbox_page(action: str) -> Callable[[View], View]:
-    """Sign-in and role check from the API's permission table: signed out
-    goes to the sign-in page, a wrong role is a 403."""
-
-    def decorator(view: View) -> View:
-        @wraps(view)
-        def wrapped(request: InboxRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            user = request.user
-            if not isinstance(user, User):
-                return redirect_to_login(request.get_full_path())
-            if user.role not in ACTION_ROLES[action]:
-                raise PermissionDenied("Your role may not use this page.")
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+# The pages' sign-in and role check, shared with the rota pages.
+inbox_page = role_page
 
 
 # --- Notifications -------------------------------------------------------------------

@@ -12,13 +12,10 @@ escalation is a 404). Times are UK time.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import wraps
 from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +27,7 @@ from core.permissions import ACTION_ROLES
 from notifications import rota_rules, selectors, services
 from notifications.codes import OnCallRole
 from notifications.models import RotaOverride, Shift
+from notifications.page_access import role_page
 from notifications.selectors.rota import GAP_DAYS
 from referrals.models import Service, User
 
@@ -44,23 +42,8 @@ class RotaRequest(HttpRequest):
     user: User  # type: ignore[assignment]  # narrower than HttpRequest's: pages need sign-in
 
 
-def rota_page(action: str) -> Callable[[View], View]:
-    """Sign-in and role check from the API's permission table: signed out
-    goes to the sign-in page, a wrong role is a 403."""
-
-    def decorator(view: View) -> View:
-        @wraps(view)
-        def wrapped(request: RotaRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            user = request.user
-            if not user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if user.role not in ACTION_ROLES[action]:
-                raise PermissionDenied("Your role may not use this page.")
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+# The pages' sign-in and role check, shared with the notifications page.
+rota_page = role_page
 
 
 def _service(request: RotaRequest) -> Service:
