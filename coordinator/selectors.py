@@ -144,27 +144,40 @@ def referral_detail(*, user: User) -> QuerySet[Referral]:
 
 def queue_for(*, user: User) -> QuerySet[Referral]:
     """The service's open referrals, most urgent first: category, then the
-    earliest due running clock, then the oldest. One query plus one prefetch,
-    however long the queue (the order is computed in SQL)."""
+    earliest due running clock, then the oldest. The order is stored on the
+    referral (``queue_rank``, ``queue_due_at``, written by
+    ``coordinator.services.clocks.referral_clocks_follow`` in every step's
+    transaction) and read through a partial index in that order, so a page
+    is an index scan with LIMIT however long the queue. One query plus the
+    prefetches. ``queue_computed_for`` computes the same order from scratch."""
+    qs = (
+        referrals_visible_to(user)
+        .exclude(status__in=[s.value for s in TERMINAL_STATUSES])
+        .order_by("queue_rank", F("queue_due_at").asc(nulls_last=True), "received_at")
+    )
+    return _with_display_relations(qs)
+
+
+def queue_computed_for(*, user: User) -> QuerySet[Referral]:
+    """The queue's order computed from the category and the clock rows (no
+    stored key): what the stored order must always equal (the property
+    tests compare them). Not for pages: its sort reads every open referral."""
     urgency = Case(
         *[When(category=c.value, then=Value(rank)) for c, rank in CATEGORY_URGENCY.items()],
         output_field=IntegerField(),
     )
-    # A correlated subquery on the (referral, due_at) index of running clocks,
-    # rather than a join and GROUP BY over every open referral's clocks.
     next_due = (
         Clock.objects.filter(referral=OuterRef("pk"), status=ClockStatus.RUNNING)
         .filter(due_at__isnull=False)
         .order_by("due_at")
         .values("due_at")[:1]
     )
-    qs = (
+    return (
         referrals_visible_to(user)
         .exclude(status__in=[s.value for s in TERMINAL_STATUSES])
         .annotate(urgency=urgency, next_due_at=Subquery(next_due))
         .order_by("urgency", F("next_due_at").asc(nulls_last=True), "received_at")
     )
-    return _with_display_relations(qs)
 
 
 def referral_progress(referral: Referral) -> Progress:

@@ -3,10 +3,14 @@ the clocks."""
 
 from datetime import datetime
 
+from django.db.models import OuterRef, Subquery
+
 from core.logs import get_logger
 from notifications.services import clocks_schedule
+from pathways.codes import ClockStatus
 from pathways.models import Clock
 from pathways.services import category_derived, clocks_recompute
+from referrals.codes import CATEGORY_URGENCY, Category
 from referrals.models import Referral, User
 
 log = get_logger(__name__)
@@ -29,7 +33,38 @@ def referral_clocks_follow(
     for clock in changed:
         clock.referral = referral  # the schedule reads its frozen policy
     clocks_schedule(changed)
+    _queue_order_follow(referral)
     return changed
+
+
+def queue_next_due(referral: object) -> "Subquery":
+    """The earliest due time of the referral's running clocks that have one
+    (``referral``: a pk or an ``OuterRef``): the queue's second key. Measured
+    clocks (no due time) do not count: a referral with only those sorts
+    after those with a due time."""
+    return Subquery(
+        Clock.objects.filter(referral=referral, status=ClockStatus.RUNNING, due_at__isnull=False)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+
+
+def _queue_order_follow(referral: Referral) -> None:
+    """Write the referral's stored queue order (``queue_rank``,
+    ``queue_due_at``) from its category and clocks as they now stand: the
+    one writer of both, in the step's transaction (the caller holds the row
+    lock), so the queue never shows an order that the committed record does
+    not imply (a stale order could show an emergency below a routine
+    referral). One statement: the due time is read from the clock rows in
+    the database rather than from whichever of them this step changed."""
+    rank = CATEGORY_URGENCY[Category(referral.category)]
+    Referral.objects.filter(pk=referral.pk).update(
+        queue_rank=rank, queue_due_at=queue_next_due(OuterRef("pk"))
+    )
+    referral.queue_rank = rank
+    # Unknown here without another query: deferred, so reading it loads it
+    # and a later ``save()`` of this instance leaves the stored value alone.
+    referral.__dict__.pop("queue_due_at", None)
 
 
 def _category_follow(referral: Referral, user: User | None) -> None:

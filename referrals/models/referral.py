@@ -19,7 +19,13 @@ from referrals.codes import (
     PrimaryTumour,
     ReferralStatus,
     Sex,
+    TERMINAL_STATUSES,
 )
+
+# The terminal statuses (referrals.codes.TERMINAL_STATUSES), spelled out
+# sorted: the partial index's condition must be the queue's, in a stable form
+# for the migration.
+QUEUE_CLOSED_STATUSES = sorted(s.value for s in TERMINAL_STATUSES)
 
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud at 3 a.m.
 
@@ -161,7 +167,19 @@ class Referral(models.Model):
     sent_sex = models.CharField(max_length=16, choices=choices(Sex), blank=True)
     sent_postcode = models.CharField(max_length=8, blank=True)
 
-    history = HistoricalRecords()
+    # The queue's order, stored (issue 12): the category's rank
+    # (referrals.codes.CATEGORY_URGENCY), then the earliest due time of a
+    # running timed clock (null: none, after those that have one), then
+    # ``received_at``. One writer, coordinator.services.clocks
+    # ``referral_clocks_follow``, in the transaction of every step that moves
+    # it; the partial index below makes the queue's page an index scan. Left
+    # out of the history: derived from the category and the clocks, which
+    # keep theirs. The default (0) puts a referral that somehow missed its
+    # write at the top, never below a routine one.
+    queue_rank = models.PositiveSmallIntegerField(default=0)
+    queue_due_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["queue_rank", "queue_due_at"])
 
     class Meta:
         indexes = [
@@ -174,6 +192,15 @@ class Referral(models.Model):
             models.Index(fields=["referred_by", "-received_at"], name="referral_by_received"),
             # The audit: an alliance's referrals received in a period.
             models.Index(fields=["received_at"], name="referral_received"),
+            # The queue's page: a service's open referrals in the queue's
+            # order, read with LIMIT (coordinator.selectors.queue_for).
+            # PostgreSQL sorts an ascending column's nulls last, as the queue
+            # does (SQLite cannot say NULLS LAST in an index).
+            models.Index(
+                fields=["service", "queue_rank", "queue_due_at", "received_at"],
+                name="referral_queue_order",
+                condition=~models.Q(status__in=QUEUE_CLOSED_STATUSES),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
