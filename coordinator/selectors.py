@@ -25,19 +25,37 @@ from pathways import clock_rules, stage_rules
 from pathways.advice import Progress, advice_for
 from pathways.codes import ClockStatus, EventKind, MdtDecisionKind, ReferralStage
 from pathways.exclusions import spinal_metastases_excluded
-from pathways.models import Clock
+from pathways.models import ClinicalEvent, Clock
 from pathways.selectors import active_event_kinds
 from referrals import rules
 from referrals.codes import CATEGORY_URGENCY, TERMINAL_STATUSES, Category, ReferralStatus
 from referrals.models import Referral, User
 from referrals.selectors import identity_held_visible_to, referrals_visible_to, triage_input_for
 
+# What a row of the queue or a list reads of a clock (``clock_view``, the
+# stage) and of an event (the stage): building every column of every clock
+# and event was most of those pages' time (issue 12). The detail loads them whole.
+_CLOCK_SHOWN = (
+    "id",
+    "referral_id",
+    "kind",
+    "status",
+    "target",
+    "reference",
+    "started_at",
+    "due_at",
+    "stopped_at",
+    "stop_reason",
+    "not_appropriate",
+    "not_appropriate_reason",
+)
+_EVENT_FOR_STAGE = ("id", "referral_id", "kind", "occurred_at", "corrects_id")
 
-def _clocks_by_due() -> "Prefetch[Any]":
+
+def _clocks_by_due(*fields: str) -> "Prefetch[Any]":
     # Measured clocks (no due time) after those that have one (docs/clinical-rules.md, section 4).
-    return Prefetch(
-        "clocks", queryset=Clock.objects.order_by(F("due_at").asc(nulls_last=True), "started_at")
-    )
+    clocks = Clock.objects.order_by(F("due_at").asc(nulls_last=True), "started_at")
+    return Prefetch("clocks", queryset=clocks.only(*fields) if fields else clocks)
 
 
 def open_duplicates(patient: Any, service: Any, referral: Any) -> QuerySet[Referral]:
@@ -51,11 +69,18 @@ def open_duplicates(patient: Any, service: Any, referral: Any) -> QuerySet[Refer
     )
 
 
-def _with_display_relations(qs: QuerySet[Referral]) -> QuerySet[Referral]:
+def _with_display_relations(qs: QuerySet[Referral], *, whole: bool = False) -> QuerySet[Referral]:
+    """The relations a referral is shown with: its clocks, and its events for
+    the stage (one query each for a page). ``whole``: every column of the
+    clocks and events (the detail); else only what a row shows."""
+    if whole:
+        clocks, events = _clocks_by_due(), Prefetch("events")
+    else:
+        clocks = _clocks_by_due(*_CLOCK_SHOWN)
+        events = Prefetch("events", queryset=ClinicalEvent.objects.only(*_EVENT_FOR_STAGE))
     return (
         qs.select_related("patient", "referring_organisation", "service")
-        # Events (one query for the page) for the referral's stage.
-        .prefetch_related(_clocks_by_due(), "events")
+        .prefetch_related(clocks, events)
         .annotate(
             # One correlated subquery, so a list or the queue stays one query.
             open_duplicate_reference=Subquery(
@@ -137,7 +162,7 @@ def referral_list(*, user: User, filters: dict[str, Any] | None = None) -> Query
 
 def referral_detail(*, user: User) -> QuerySet[Referral]:
     """The scoped queryset to fetch one referral from (another's is a 404)."""
-    return _with_display_relations(referrals_visible_to(user)).prefetch_related(
+    return _with_display_relations(referrals_visible_to(user), whole=True).prefetch_related(
         "events__recorded_by", "mdt_decisions__recorded_by", "scores__recorded_by"
     )
 

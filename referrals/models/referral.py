@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from core.labels import choices
 from referrals.codes import (
     EMERGENCY_CATEGORIES,
+    TERMINAL_STATUSES,
     CancerStatus,
     Category,
     Haematological,
@@ -19,7 +20,6 @@ from referrals.codes import (
     PrimaryTumour,
     ReferralStatus,
     Sex,
-    TERMINAL_STATUSES,
 )
 
 # The terminal statuses (referrals.codes.TERMINAL_STATUSES), spelled out
