@@ -104,6 +104,12 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--explain", action="store_true")
     p.add_argument("--profile", action="store_true")
     p.add_argument("--no-json", action="store_true")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the database a previous run loaded, as it is (no drop, no load): "
+        "e.g. run from another checkout to compare its code on the same rows",
+    )
     opts = p.parse_args(argv)
     if "bench" not in opts.database:
         p.error("--database must contain 'bench': it is dropped and recreated")
@@ -229,6 +235,29 @@ def templates() -> dict[str, Any]:
     }
 
 
+def reused() -> dict[str, Any]:
+    """The rows a previous run made: a referral with no events, the one with 200."""
+    from django.db.models import Count
+
+    from referrals.models import Referral, Service, User
+
+    service = Service.objects.get(code=SERVICE)
+    copies = Referral.objects.filter(service=service, reference__startswith="MSCC-0")
+    busy = (
+        Referral.objects.filter(service=service)
+        .annotate(n=Count("events"))
+        .filter(n__gte=200)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return {
+        "no_events": copies.values_list("pk", flat=True).first(),
+        "events_200": busy,
+        "coordinator": User.objects.get(username=COORDINATOR),
+        "service_id": service.pk,
+    }
+
+
 def _columns(model: Any, overrides: dict[str, str], alias: str) -> tuple[str, str]:
     names, exprs = [], []
     for f in model._meta.concrete_fields:
@@ -259,7 +288,8 @@ def load_open(conn: psycopg.Connection[Any], t: dict[str, Any], first: int, last
         Referral,
         {
             "id": "gen_random_uuid()",
-            "reference": "'MSCC-Q' || lpad(g::text, 7, '0')",
+            # "0" is not in a real reference's alphabet: these never clash.
+            "reference": "'MSCC-0' || lpad(g::text, 7, '0')",
             "patient_id": "p.id",
             "received_at": "now() - g * interval '20 seconds'",
             "suspected_at": "now() - g * interval '20 seconds' - (t.received_at - t.suspected_at)",
@@ -299,13 +329,13 @@ def load_open(conn: psycopg.Connection[Any], t: dict[str, Any], first: int, last
             JOIN referrals_referral t
               ON t.id = (%(templates)s::uuid[])[1 + substr(r.reference, 7)::int %% 2]
             JOIN pathways_clock c ON c.referral_id = t.id
-            WHERE r.reference LIKE 'MSCC-Q%%'
+            WHERE r.reference LIKE 'MSCC-0%%'
               AND substr(r.reference, 7)::int BETWEEN %(first)s AND %(last)s""",
         # The migration's fill (referrals 0018), for the loaded rows.
         """UPDATE referrals_referral r SET queue_due_at = (
                SELECT min(c.due_at) FROM pathways_clock c
                WHERE c.referral_id = r.id AND c.status = 'running' AND c.due_at IS NOT NULL)
-           WHERE r.reference LIKE 'MSCC-Q%%'
+           WHERE r.reference LIKE 'MSCC-0%%'
              AND substr(r.reference, 7)::int BETWEEN %(first)s AND %(last)s""",
     ]
     with conn.cursor() as cursor:
@@ -464,8 +494,15 @@ def main(argv: list[str] | None = None) -> int:
     opts = options(argv)
     var_dir = tempfile.mkdtemp(prefix="mscc-queue-bench-")
     env = environment(opts, var_dir)
-    print(f"database {opts.database}: migrate and seed_demo ...", flush=True)
-    fresh_database(opts, env)
+    if opts.reuse:
+        os.environ.update(env)
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+    else:
+        print(f"database {opts.database}: migrate and seed_demo ...", flush=True)
+        fresh_database(opts, env)
 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -474,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     from accounts.services import token_create
     from coordinator import selectors
 
-    t = templates()
+    t = reused() if opts.reuse else templates()
     coordinator = t["coordinator"]
     token = token_create(user=coordinator).token
     token_key = token[:15]
@@ -501,10 +538,11 @@ def main(argv: list[str] | None = None) -> int:
 
     queue_params = {"service": t["service_id"]}
     stored = selectors.queue_for
+    computed_for = getattr(selectors, "queue_computed_for", None)  # absent before issue 12
 
     def computed(*, user: Any) -> Any:
         # As the queue was before the stored order: the same prefetches.
-        return selectors._with_display_relations(selectors.queue_computed_for(user=user))
+        return selectors._with_display_relations(computed_for(user=user))
 
     def queue_computed() -> Any:
         selectors.queue_for = computed
@@ -514,7 +552,8 @@ def main(argv: list[str] | None = None) -> int:
             selectors.queue_for = stored  # type: ignore[assignment]
 
     copies = 0  # beside the 3 made through the service
-    for size, label in ((opts.small, "small"), (opts.large, "large")):
+    sizes = [(0, "reuse")] if opts.reuse else [(opts.small, "small"), (opts.large, "large")]
+    for size, label in sizes:
         want = size - 3
         seconds = load_open(conn, t, copies + 1, want) if want > copies else 0.0
         copies = max(copies, want)
@@ -539,9 +578,10 @@ def main(argv: list[str] | None = None) -> int:
             "queue SQL": sql_call(
                 [QUEUE_COUNT, QUEUE_PAGE], queue_params, "api.queue", "/api/v1/queue/"
             ),
-            "queue, order computed per request": queue_computed,
         }
-        if label == "small":
+        if computed_for is not None:
+            series["queue, order computed per request"] = queue_computed
+        if label != "large":
             for name, rid in (("detail", t["no_events"]), ("detail 200 events", t["events_200"])):
                 series[name] = api(f"/api/v1/referrals/{rid}/")
                 series[f"{name} SQL"] = sql_call(
@@ -596,7 +636,8 @@ def main(argv: list[str] | None = None) -> int:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
-    small, large = result["sizes"]["small"]["medians_ms"], result["sizes"]["large"]["medians_ms"]
+    small = result["sizes"]["reuse" if opts.reuse else "small"]["medians_ms"]
+    large = result["sizes"]["reuse" if opts.reuse else "large"]["medians_ms"]
     ratios = {
         "queue / SQL at small": small["queue"] / small["queue SQL"],
         "queue large / queue small": large["queue"] / small["queue"],

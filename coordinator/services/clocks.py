@@ -37,9 +37,9 @@ def referral_clocks_follow(
     return changed
 
 
-def queue_next_due(referral: object) -> "Subquery":
+def queue_next_due(referral: OuterRef) -> Subquery:
     """The earliest due time of the referral's running clocks that have one
-    (``referral``: a pk or an ``OuterRef``): the queue's second key. Measured
+    (``referral``: an ``OuterRef`` to it): the queue's second key. Measured
     clocks (no due time) do not count: a referral with only those sorts
     after those with a due time."""
     return Subquery(
