@@ -46,16 +46,11 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import (
-    Case,
     Exists,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Value,
-    When,
 )
 
 from coordinator.selectors import referral_list
@@ -64,7 +59,6 @@ from notifications.selectors.policies import due_soon_fractions
 from pathways import clock_rules
 from pathways.codes import ClockKind, ClockStatus, ClockUrgency
 from pathways.models import Clock
-from referrals.codes import CATEGORY_URGENCY
 from referrals.models import Referral, User
 from referrals.selectors import identity_held_visible_to
 
@@ -163,18 +157,11 @@ def due_soon_referral_ids(referrals: QuerySet[Referral], now: datetime) -> set[U
 
 
 def _queue_order(qs: QuerySet[Referral]) -> QuerySet[Referral]:
-    """Most urgent first, as the queue orders (coordinator.selectors.queue_for):
-    category, then the earliest due running clock, then the oldest."""
-    rank = Case(
-        *[When(category=c.value, then=Value(r)) for c, r in CATEGORY_URGENCY.items()],
-        output_field=IntegerField(),
-    )
-    next_due = (
-        _running_timed_clocks().filter(referral=OuterRef("pk")).order_by("due_at").values("due_at")
-    )[:1]
-    return qs.annotate(search_rank=rank, search_next_due=Subquery(next_due)).order_by(
-        "search_rank", F("search_next_due").asc(nulls_last=True), "received_at"
-    )
+    """Most urgent first, as the queue orders: category, then the earliest
+    due running clock, then the oldest. Read from the order stored on each
+    referral by its one writer (coordinator.services.clocks), as the queue
+    reads it, never computed a second way."""
+    return qs.order_by("queue_rank", F("queue_due_at").asc(nulls_last=True), "received_at")
 
 
 def referral_search(*, user: User, search: ReferralSearch, now: datetime) -> QuerySet[Referral]:
