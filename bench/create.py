@@ -147,7 +147,9 @@ class InProcess:
         response = self.client.post(iq.CREATE_PATH, body, content_type="application/json")
         elapsed = (time.perf_counter() - started) * 1000
         if response.status_code != 201 or response.json()["category"] != "suspected_mscc":
-            raise RuntimeError(f"create answered {response.status_code}: {response.content[:300]!r}")
+            raise RuntimeError(
+                f"create answered {response.status_code}: {response.content[:300]!r}"
+            )
         return elapsed
 
     def statements(self, nhs_number: str) -> list[str]:
@@ -224,9 +226,9 @@ class HandWritten:
                 ).fetchall()
                 self.jsonb[table] = {c["column_name"] for c in cols if c["data_type"] == "jsonb"}
                 for c in cols:  # serial/identity keys are left to the database
-                    if (c["column_default"] or "").startswith("nextval") or c[
-                        "column_name"
-                    ] in ("history_id",):
+                    if (c["column_default"] or "").startswith("nextval") or c["column_name"] in (
+                        "history_id",
+                    ):
                         self.serial[table] = c["column_name"]
             ident = self.conn.execute(
                 "SELECT table_name, column_name FROM information_schema.columns"
@@ -249,9 +251,11 @@ class HandWritten:
         cols = self._columns(table)
         one = sql.SQL("({})").format(sql.SQL(", ").join(sql.Placeholder() * len(cols)))
         rows = sql.SQL(", ").join([one] * len(self.templates[table]))
-        returning = sql.SQL(" RETURNING {}").format(sql.Identifier(self.serial[table])) if (
-            table in ("referrals_patient",) and table in self.serial
-        ) else sql.SQL("")
+        returning = (
+            sql.SQL(" RETURNING {}").format(sql.Identifier(self.serial[table]))
+            if (table in ("referrals_patient",) and table in self.serial)
+            else sql.SQL("")
+        )
         return sql.SQL("INSERT INTO {} ({}) VALUES {}{}").format(
             sql.Identifier(table),
             sql.SQL(", ").join(map(sql.Identifier, cols)),
@@ -400,7 +404,11 @@ def in_process(opts: Options, token: str, numbers: Iterator[str]) -> dict[str, A
         "ratio": median([r["ratio"] for r in runs]),
         "create_statements": len(statements),
         "create_statements_without_transaction_control": len(
-            [s for s in statements if s not in control and not s.startswith(("SAVEPOINT", "RELEASE"))]
+            [
+                s
+                for s in statements
+                if s not in control and not s.startswith(("SAVEPOINT", "RELEASE"))
+            ]
         ),
         "create_statement_list": statements,
         "sql_statements": 10,
@@ -420,7 +428,9 @@ def profile(opts: Options, token: str, numbers: Iterator[str]) -> str:
     return out.getvalue()
 
 
-def over_http(opts: Options, env: dict[str, str], var_dir: Path, numbers: Iterator[str]) -> dict[str, Any]:
+def over_http(
+    opts: Options, env: dict[str, str], var_dir: Path, numbers: Iterator[str]
+) -> dict[str, Any]:
     port = iq.free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = var_dir / "gunicorn.log"
@@ -446,9 +456,7 @@ def over_http(opts: Options, env: dict[str, str], var_dir: Path, numbers: Iterat
         failures = 0
         for run in range(opts.runs):
             before = load()
-            baseline = iq.run_concurrent(
-                base_url, "me", [me] * opts.http_requests, opts.clients
-            )
+            baseline = iq.run_concurrent(base_url, "me", [me] * opts.http_requests, opts.clients)
             create = iq.run_concurrent(
                 base_url, "create", creates(opts.http_requests), opts.clients
             )
@@ -478,7 +486,11 @@ def over_http(opts: Options, env: dict[str, str], var_dir: Path, numbers: Iterat
         left = max(0, opts.memory_requests - answered)
         while left > 0:
             batch = min(left, 1_000)
-            calls = [c for pair in zip(creates(batch // 2), [me] * (batch // 2), strict=True) for c in pair]
+            calls = [
+                c
+                for pair in zip(creates(batch // 2), [me] * (batch // 2), strict=True)
+                for c in pair
+            ]
             s = iq.run_concurrent(base_url, "memory", calls, opts.clients)
             failures += s.errors
             answered += len(calls)
