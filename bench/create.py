@@ -60,7 +60,7 @@ from psycopg.types.json import Jsonb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import intake_queue as iq  # noqa: E402  (bench/ is not a package)
+import intake_queue as iq
 
 AIM_IN_PROCESS = 4.0
 AIM_HTTP_SHARE = 0.2
