@@ -25,11 +25,19 @@ def referral_clocks_follow(
     intake."""
     if not new:
         _category_follow(referral, user)
-    changed = clocks_recompute(referral=referral, user=user, now=now, new=new)
+    # New rows get their next escalation time before they are inserted (no
+    # UPDATE after the INSERT); rows that changed are rescheduled after.
+    changed = clocks_recompute(
+        referral=referral, user=user, now=now, new=new, before_insert=_schedule_unsaved
+    )
     for clock in changed:
         clock.referral = referral  # the schedule reads its frozen policy
-    clocks_schedule(changed)
+    clocks_schedule([c for c in changed if not getattr(c, "created_now", False)])
     return changed
+
+
+def _schedule_unsaved(clocks: list[Clock]) -> None:
+    clocks_schedule(clocks, save=False)
 
 
 def _category_follow(referral: Referral, user: User | None) -> None:
