@@ -28,9 +28,7 @@ from referrals.services import patient_match_or_create, referral_may_be_made
 log = get_logger(__name__)
 
 
-# No savepoint of its own: its callers' transaction (referral_create_from_input's,
-# seed_demo's, the importer's per row) rolls back with any error it raises.
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def referral_create(
     *,
     user: User,
@@ -45,6 +43,27 @@ def referral_create(
     ``clinical`` holds validated triage inputs and key information (the fields
     of Referral other than patient, organisation and service).
     """
+    return _referral_create(
+        user=user,
+        now=now,
+        organisation=organisation,
+        service=service,
+        patient=patient,
+        clinical=clinical,
+    )
+
+
+def _referral_create(
+    *,
+    user: User,
+    now: datetime,
+    organisation: Organisation,
+    service: Service,
+    patient: PatientDetails,
+    clinical: dict[str, Any],
+) -> Referral:
+    """``referral_create`` inside a transaction the caller holds (no savepoint
+    of its own: ``referral_create_from_input``'s rolls back with it)."""
     referral_may_be_made(user=user, organisation=organisation, service=service)
     # The input's rules, for every caller (the API and the page have parsed it;
     # seed, fixtures and benchmarks have not).
@@ -173,7 +192,7 @@ def referral_create_from_input(
     service = fields.pop("service")
     referral_may_be_made(user=user, organisation=organisation, service=service)
     intake_limit_check(user=user, organisation=organisation, service=service, now=now)
-    referral = referral_create(
+    referral = _referral_create(
         user=user,
         now=now,
         organisation=organisation,
