@@ -56,6 +56,7 @@ def patient_match_or_create(*, details: PatientDetails, user: User) -> tuple[Pat
                 patient = Patient(**details.__dict__)
                 patient._history_user = user  # type: ignore[attr-defined]
                 patient.save()
+                patient.created_now = True  # type: ignore[attr-defined]
                 return patient, ""
         except IntegrityError:
             patient = Patient.objects.get(nhs_number=details.nhs_number)

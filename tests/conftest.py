@@ -10,7 +10,7 @@ service fails the run instead, so CI can never pass by skipping them.
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -96,6 +96,21 @@ def _test_sign_in_settings(settings: Any, request: pytest.FixtureRequest) -> Non
             "LOCATION": f"test-{request.node.nodeid}",
         }
     }
+
+
+@pytest.fixture(autouse=True)
+def _published_configuration_forgotten() -> Iterator[None]:
+    """Intake keeps published pathway versions and escalation policies in
+    memory by id and publication time; a test's rolled-back rows free their
+    ids (SQLite) and frozen clocks repeat times, so each test starts empty."""
+    from notifications.selectors.policies import published_cache_clear as policies_clear
+    from pathways.selectors import published_cache_clear as versions_clear
+
+    versions_clear()
+    policies_clear()
+    yield
+    versions_clear()
+    policies_clear()
 
 
 @pytest.fixture

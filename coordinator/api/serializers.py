@@ -365,6 +365,15 @@ class ReferralCreatedOutput(ReferralSummaryFields):
     identity_check_note = serializers.CharField(required=False, help_text=_SERVICE_ONLY)
     prompts = serializers.SerializerMethodField()
 
+    def _due_soon_fraction(self, referral: Referral) -> float:
+        # Intake froze the referral to its policy as published, which brings
+        # its due-soon fraction (None: no warning step): no query for it.
+        policy = referral.escalation_policy if referral.escalation_policy_id else None
+        frozen = getattr(policy, "frozen_due_soon", False)
+        if policy is None or frozen is False:
+            return super()._due_soon_fraction(referral)
+        return due_soon_fraction_of(referral, {} if frozen is None else {policy.pk: frozen})
+
     @extend_schema_field(PromptOutput(many=True))
     def get_prompts(self, referral: Referral) -> list[dict[str, Any]]:
         # A new referral has no events yet: the advice is the triage advice.

@@ -4,7 +4,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -129,14 +128,16 @@ class ReferralListCreateView(APIView):
 
         def create() -> Response:
             # One transaction (one commit) for the referral and its access record.
-            with transaction.atomic():
-                referral = services.referral_create_from_input(
-                    user=request.user, now=now, data=serializer.validated_data
-                )
-                _record_access(request, "api.referral.create", [referral])
-            # The new referral's relations are already in memory; load only
-            # its clocks rather than fetching it all again.
-            selectors.referral_load_clocks(referral)
+            referral = services.referral_create_from_input(
+                user=request.user,
+                now=now,
+                data=serializer.validated_data,
+                then=lambda made: _record_access(request, "api.referral.create", [made]),
+            )
+            # The new referral's relations are already in memory, its clocks
+            # too (intake wrote them): nothing is read again.
+            if not services.referral_answer_relations(referral):
+                selectors.referral_load_clocks(referral)
             body = ReferralCreatedOutput(referral, context=_output_context(request, now)).data
             return Response(body, status=status.HTTP_201_CREATED)
 

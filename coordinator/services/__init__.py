@@ -10,7 +10,11 @@ from coordinator.services.events import (
     referral_event_withdraw,
     referral_mdt_record,
 )
-from coordinator.services.intake import referral_create, referral_create_from_input
+from coordinator.services.intake import (
+    referral_answer_relations,
+    referral_create,
+    referral_create_from_input,
+)
 from coordinator.services.provision import ServiceNotConfigured, service_provision
 from coordinator.services.status import (
     referral_acknowledge,
@@ -26,6 +30,7 @@ __all__ = [
     "ServiceNotConfigured",
     "access_record",
     "referral_acknowledge",
+    "referral_answer_relations",
     "referral_clock_not_appropriate",
     "referral_clocks_follow",
     "referral_close_historic",

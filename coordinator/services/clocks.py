@@ -29,10 +29,14 @@ def referral_clocks_follow(
     intake."""
     if not new:
         _category_follow(referral, user)
-    changed = clocks_recompute(referral=referral, user=user, now=now, new=new)
+    # New rows get their next escalation time before they are inserted (no
+    # UPDATE after the INSERT); rows that changed are rescheduled after.
+    changed = clocks_recompute(
+        referral=referral, user=user, now=now, new=new, before_insert=_schedule_unsaved
+    )
     for clock in changed:
         clock.referral = referral  # the schedule reads its frozen policy
-    clocks_schedule(changed)
+    clocks_schedule([c for c in changed if not getattr(c, "created_now", False)])
     _queue_order_follow(referral)
     return changed
 
@@ -65,6 +69,10 @@ def _queue_order_follow(referral: Referral) -> None:
     # Unknown here without another query: deferred, so reading it loads it
     # and a later ``save()`` of this instance leaves the stored value alone.
     referral.__dict__.pop("queue_due_at", None)
+
+
+def _schedule_unsaved(clocks: list[Clock]) -> None:
+    clocks_schedule(clocks, save=False)
 
 
 def _category_follow(referral: Referral, user: User | None) -> None:

@@ -1,7 +1,13 @@
 """Reads for notifications, one module per subject; import from here."""
 
 from notifications.selectors.heartbeat import heartbeat_age_seconds, heartbeat_is_stale
-from notifications.selectors.policies import escalation_policy_current, policy_steps, step_timings
+from notifications.selectors.policies import (
+    escalation_policies_published,
+    escalation_policy_current,
+    escalation_policy_published,
+    policy_steps,
+    step_timings,
+)
 from notifications.selectors.rota import (
     coverage_gaps,
     on_call_at,
@@ -16,7 +22,9 @@ from notifications.selectors.rota import (
 
 __all__ = [
     "coverage_gaps",
+    "escalation_policies_published",
     "escalation_policy_current",
+    "escalation_policy_published",
     "heartbeat_age_seconds",
     "heartbeat_is_stale",
     "on_call_at",

@@ -30,14 +30,22 @@ def next_escalation_at(
     return escalation_rules.next_fire_at(timings, clock.started_at, clock.due_at, raised)
 
 
-def clocks_schedule(clocks: Iterable[Clock]) -> None:
+def clocks_schedule(clocks: Iterable[Clock], *, save: bool = True) -> None:
     """Set the next escalation time of these clocks from the policy each
-    referral is frozen to, and the steps already raised for each clock."""
+    referral is frozen to, and the steps already raised for each clock.
+
+    A referral whose policy was read as published (``escalation_policy_published``,
+    as intake does) brings its step timings; others' are read (one query).
+    ``save=False``: the rows are about to be inserted, so only their fields
+    are set (the insert writes them)."""
     clocks = list(clocks)
     if not clocks:
         return
-    policy_ids = {c.referral.escalation_policy_id for c in clocks}
-    steps = policy_steps({p for p in policy_ids if p is not None})
+    timings = _frozen_timings(clocks)
+    missing = {c.referral.escalation_policy_id for c in clocks} - set(timings) - {None}
+    if missing:
+        for read_id, steps in policy_steps({p for p in missing if p is not None}).items():
+            timings[read_id] = step_timings(steps)
     raised: dict[object, set[int]] = {}
     # A clock created in this recompute has raised nothing yet.
     known = [
@@ -52,8 +60,25 @@ def clocks_schedule(clocks: Iterable[Clock]) -> None:
             raised.setdefault(clock_id, set()).add(step_id)
     for clock in clocks:
         policy_id = clock.referral.escalation_policy_id
-        timings = step_timings(steps.get(policy_id, []) if policy_id is not None else [])
         clock.next_escalation_at = next_escalation_at(
-            clock, timings, frozenset(raised.get(clock.pk, ()))
+            clock,
+            list(timings.get(policy_id, [])) if policy_id is not None else [],
+            frozenset(raised.get(clock.pk, ())),
         )
-    Clock.objects.bulk_update(clocks, ["next_escalation_at"])
+    if save:
+        Clock.objects.bulk_update(clocks, ["next_escalation_at"])
+
+
+def _frozen_timings(clocks: list[Clock]) -> dict[int, list[StepTiming]]:
+    """The step timings the clocks' referrals already hold in memory, by policy."""
+    found: dict[int, list[StepTiming]] = {}
+    for clock in clocks:
+        referral = clock.referral
+        field = referral._meta.get_field("escalation_policy")
+        if referral.escalation_policy_id is None or not field.is_cached(referral):
+            continue
+        policy = referral.escalation_policy
+        frozen = getattr(policy, "frozen_timings", None)
+        if policy is not None and frozen is not None and policy.pk == referral.escalation_policy_id:
+            found[policy.pk] = list(frozen)
+    return found

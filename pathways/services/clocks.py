@@ -11,7 +11,7 @@ writer, notifications (notifications/services/schedule.py), which the
 workflow calls with the clocks this returns.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from uuid import UUID
 
@@ -164,7 +164,12 @@ def category_derived(referral: Referral) -> tuple[str, str]:
 
 
 def clocks_recompute(
-    *, referral: Referral, user: User | None, now: datetime, new: bool = False
+    *,
+    referral: Referral,
+    user: User | None,
+    now: datetime,
+    new: bool = False,
+    before_insert: Callable[[list[Clock]], None] | None = None,
 ) -> list[Clock]:
     """Make the referral's clock rows what its standing inputs imply.
 
@@ -228,9 +233,11 @@ def clocks_recompute(
     if created:
         # New rows after every update: running ones only once the clocks they
         # replace have stopped. One insert for the rows, one for their history.
-        bulk_create_with_history(created, Clock, default_user=user)
         for clock in created:
             clock.created_now = True  # type: ignore[attr-defined]
+        if before_insert is not None:
+            before_insert(created)
+        bulk_create_with_history(created, Clock, default_user=user)
         changed += created
     if changed:
         log.info(
