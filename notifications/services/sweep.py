@@ -36,6 +36,7 @@ from notifications.codes import Channel, DeliveryStatus, OnCallRole, Recipient
 from notifications.models import Delivery, Escalation, EscalationStep
 from notifications.selectors.policies import policy_steps, step_timings
 from notifications.selectors.rota import on_call_at
+from notifications.services.bulk_write import rows_insert, rows_update
 from notifications.services.heartbeat import heartbeat_record
 from notifications.services.schedule import next_escalation_at
 from notifications.services.storm import storm_notices
@@ -166,8 +167,9 @@ def _sweep_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: Sw
             clock.next_escalation_at = next_escalation_at(clock, timings, done)
         # No ignore_conflicts: the clocks are locked and their raised steps
         # filtered out, so a conflict here is a bug, and the batch rolls back.
-        Escalation.objects.bulk_create(new_escalations)
-        Clock.objects.bulk_update(clocks, ["next_escalation_at"])
+        # Set-based (services/bulk_write.py): one statement per table.
+        rows_insert(new_escalations)
+        rows_update(clocks, ["next_escalation_at"])
         sent = [e for e in new_escalations if e.superseded_by is None]
         deliveries = _deliveries_for(
             sent, round_=0, now=now, recipients=recipients, caught_up=caught_up
@@ -207,7 +209,7 @@ def _repeat_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: S
                 [escalation], round_=escalation.round, now=now, recipients=recipients
             )
             result.repeats += 1
-        Escalation.objects.bulk_update(escalations, ["round", "next_repeat_at"])
+        rows_update(escalations, ["round", "next_repeat_at"])
         _commit_and_enqueue(deliveries, enqueue)
         result.deliveries += len(deliveries)
         return len(escalations)
@@ -245,7 +247,7 @@ def _requeue_lost(*, now: datetime, enqueue: Enqueue) -> int:
 def _commit_and_enqueue(
     deliveries: list[Delivery], enqueue: Enqueue, *, raised: list[Escalation] | None = None
 ) -> None:
-    Delivery.objects.bulk_create(deliveries)
+    rows_insert(deliveries)
     ids = [str(d.pk) for d in deliveries if d.status == DeliveryStatus.PENDING]
     if not ids and not raised:
         return

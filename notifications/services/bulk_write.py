@@ -1,0 +1,121 @@
+"""Set-based writes for the escalation sweep: one statement per table per
+batch, whatever the number of rows (issue 12).
+
+Django's ``bulk_update`` sends ``UPDATE … SET col = CASE WHEN id = … THEN …``
+with one branch per row, which PostgreSQL must parse and plan each time; and
+``bulk_create`` and ``bulk_update`` prepare every value of every object
+through the ORM. Here the values are prepared once per field and sent as
+arrays:
+
+* PostgreSQL: ``INSERT … SELECT * FROM unnest(%s::type[], …)`` and
+  ``UPDATE … FROM unnest(%s::type[], …) AS v WHERE t.id = v.id``. The SQL
+  text depends only on the table and the columns, never on the count.
+* Any other database (the embedded SQLite default): the same rows, one
+  prepared single-row statement sent with ``executemany``.
+
+Both branches are run on the same rows and compared in
+tests/notifications/test_bulk_write.py. Neither sends signals nor writes
+history rows, exactly as ``bulk_create``/``bulk_update`` do not: use them
+only for models and columns with no history (``Clock.next_escalation_at`` is
+excluded from the clock's history for that reason).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
+
+
+def _fields(model: type[Model], names: Sequence[str] | None) -> list[Field[Any, Any]]:
+    concrete = model._meta.concrete_fields
+    if names is None:
+        return list(concrete)
+    by_name = {f.name: f for f in concrete} | {f.attname: f for f in concrete}
+    return [by_name[n] for n in names]
+
+
+def _columns(
+    objs: Sequence[Model], fields: list[Field[Any, Any]], conn: BaseDatabaseWrapper
+) -> list[list[Any]]:
+    """One list of prepared database values per field, in object order."""
+    return [[f.get_db_prep_save(getattr(obj, f.attname), conn) for obj in objs] for f in fields]
+
+
+def _column(f: Field[Any, Any]) -> str:
+    if f.column is None:
+        raise ValueError(f"{f.name} has no column")
+    return f.column
+
+
+def _use_unnest(conn: BaseDatabaseWrapper) -> bool:
+    return conn.vendor == "postgresql"
+
+
+def rows_insert(objs: Sequence[Model], *, unnest: bool | None = None) -> None:
+    """INSERT these new objects (primary keys already set, as a UUID default
+    sets them) in one statement on PostgreSQL. Raises on any conflict, as
+    ``bulk_create`` does: the caller's transaction rolls back."""
+    if not objs:
+        return
+    model = type(objs[0])
+    fields = _fields(model, None)
+    for f in fields:
+        if getattr(objs[0], f.attname) is None and f.primary_key:
+            raise ValueError(f"{model.__name__}: rows_insert needs primary keys set")
+    columns = _columns(objs, fields, connection)
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    names = ", ".join(qn(_column(f)) for f in fields)
+    with connection.cursor() as cursor:
+        if _use_unnest(connection) if unnest is None else unnest:
+            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608
+                columns,
+            )
+        else:
+            marks = ", ".join(["%s"] * len(fields))
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
+                list(zip(*columns, strict=True)),
+            )
+    for obj in objs:
+        # Saved, as bulk_create leaves them: a later save() is an UPDATE.
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def rows_update(objs: Sequence[Model], names: Sequence[str], *, unnest: bool | None = None) -> None:
+    """UPDATE these columns of these saved objects to the objects' values, by
+    primary key, in one statement on PostgreSQL."""
+    if not objs:
+        return
+    model = type(objs[0])
+    pk = model._meta.pk
+    if pk is None:
+        raise ValueError(f"{model.__name__} has no primary key")
+    fields = _fields(model, names)
+    columns = _columns(objs, [pk, *fields], connection)
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    with connection.cursor() as cursor:
+        if _use_unnest(connection) if unnest is None else unnest:
+            aliases = ["k"] + [f"v{i}" for i in range(len(fields))]
+            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in [pk, *fields])
+            sets = ", ".join(f"{qn(_column(f))} = v.v{i}" for i, f in enumerate(fields))
+            cursor.execute(
+                f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({', '.join(aliases)}) "  # noqa: S608
+                f"WHERE {table}.{qn(_column(pk))} = v.k",
+                columns,
+            )
+        else:
+            sets = ", ".join(f"{qn(_column(f))} = %s" for f in fields)
+            values = columns[1:] + columns[:1]  # the key last, for the WHERE
+            cursor.executemany(
+                f"UPDATE {table} SET {sets} WHERE {qn(_column(pk))} = %s",  # noqa: S608
+                list(zip(*values, strict=True)),
+            )
