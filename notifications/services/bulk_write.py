@@ -23,7 +23,9 @@ excluded from the clock's history for that reason).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -38,17 +40,52 @@ def _fields(model: type[Model], names: Sequence[str] | None) -> list[Field[Any, 
     return [by_name[n] for n in names]
 
 
+# Values psycopg sends as they are, to a column cast to the field's type: on
+# PostgreSQL they skip the field's preparation, the bulk of the Python time of
+# a large batch. A naive datetime is not among them (the field makes it aware).
+_PLAIN = (str, int, float, UUID, timedelta)
+
+
+def _prepared(value: Any, f: Field[Any, Any], conn: BaseDatabaseWrapper, fast: bool) -> Any:
+    if fast and (
+        value is None
+        or isinstance(value, _PLAIN)
+        or (isinstance(value, datetime) and value.tzinfo is not None)
+    ):
+        return value
+    return f.get_db_prep_save(value, conn)
+
+
 def _columns(
-    objs: Sequence[Model], fields: list[Field[Any, Any]], conn: BaseDatabaseWrapper
+    objs: Sequence[Model], fields: list[Field[Any, Any]], conn: BaseDatabaseWrapper, fast: bool
 ) -> list[list[Any]]:
     """One list of prepared database values per field, in object order."""
-    return [[f.get_db_prep_save(getattr(obj, f.attname), conn) for obj in objs] for f in fields]
+    return [[_prepared(getattr(obj, f.attname), f, conn, fast) for obj in objs] for f in fields]
 
 
 def _column(f: Field[Any, Any]) -> str:
     if f.column is None:
         raise ValueError(f"{f.name} has no column")
     return f.column
+
+
+def _execute_bound(statement: str, params: list[list[Any]]) -> None:
+    """Run one statement with its arrays bound on the server, in binary.
+
+    Django's psycopg cursors bind on the client: every value of every array
+    would be quoted into the SQL text in Python, and parsed back by the
+    server. A plain psycopg cursor on the same connection (so in the same
+    transaction) sends them as parameters instead. It bypasses Django's
+    execute wrappers (``connection.execute_wrapper`` logging does not see
+    it)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw is None:
+        raise RuntimeError("no database connection")
+    import psycopg
+
+    with psycopg.Cursor(raw) as cursor:
+        cursor.execute(statement, params, binary=True)
 
 
 def _use_unnest(conn: BaseDatabaseWrapper) -> bool:
@@ -66,19 +103,20 @@ def rows_insert(objs: Sequence[Model], *, unnest: bool | None = None) -> None:
     for f in fields:
         if getattr(objs[0], f.attname) is None and f.primary_key:
             raise ValueError(f"{model.__name__}: rows_insert needs primary keys set")
-    columns = _columns(objs, fields, connection)
+    use_unnest = _use_unnest(connection) if unnest is None else unnest
+    columns = _columns(objs, fields, connection, use_unnest)
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
     names = ", ".join(qn(_column(f)) for f in fields)
-    with connection.cursor() as cursor:
-        if _use_unnest(connection) if unnest is None else unnest:
-            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608
-                columns,
-            )
-        else:
-            marks = ", ".join(["%s"] * len(fields))
+    if use_unnest:
+        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+        _execute_bound(
+            f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608
+            columns,
+        )
+    else:
+        marks = ", ".join(["%s"] * len(fields))
+        with connection.cursor() as cursor:
             cursor.executemany(
                 f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
                 list(zip(*columns, strict=True)),
@@ -99,22 +137,23 @@ def rows_update(objs: Sequence[Model], names: Sequence[str], *, unnest: bool | N
     if pk is None:
         raise ValueError(f"{model.__name__} has no primary key")
     fields = _fields(model, names)
-    columns = _columns(objs, [pk, *fields], connection)
+    use_unnest = _use_unnest(connection) if unnest is None else unnest
+    columns = _columns(objs, [pk, *fields], connection, use_unnest)
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
-    with connection.cursor() as cursor:
-        if _use_unnest(connection) if unnest is None else unnest:
-            aliases = ["k"] + [f"v{i}" for i in range(len(fields))]
-            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in [pk, *fields])
-            sets = ", ".join(f"{qn(_column(f))} = v.v{i}" for i, f in enumerate(fields))
-            cursor.execute(
-                f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({', '.join(aliases)}) "  # noqa: S608
-                f"WHERE {table}.{qn(_column(pk))} = v.k",
-                columns,
-            )
-        else:
-            sets = ", ".join(f"{qn(_column(f))} = %s" for f in fields)
-            values = columns[1:] + columns[:1]  # the key last, for the WHERE
+    if use_unnest:
+        aliases = ["k"] + [f"v{i}" for i in range(len(fields))]
+        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in [pk, *fields])
+        sets = ", ".join(f"{qn(_column(f))} = v.v{i}" for i, f in enumerate(fields))
+        _execute_bound(
+            f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({', '.join(aliases)}) "  # noqa: S608
+            f"WHERE {table}.{qn(_column(pk))} = v.k",
+            columns,
+        )
+    else:
+        sets = ", ".join(f"{qn(_column(f))} = %s" for f in fields)
+        values = columns[1:] + columns[:1]  # the key last, for the WHERE
+        with connection.cursor() as cursor:
             cursor.executemany(
                 f"UPDATE {table} SET {sets} WHERE {qn(_column(pk))} = %s",  # noqa: S608
                 list(zip(*values, strict=True)),

@@ -42,7 +42,7 @@ from notifications.services.schedule import next_escalation_at
 from notifications.services.storm import storm_notices
 from pathways.codes import ClockKind, ClockStatus
 from pathways.models import Clock
-from referrals.models import Referral, User
+from referrals.models import Referral, Service, User
 
 # A pending delivery older than this has lost its task: enqueue it again.
 REQUEUE_AFTER = timedelta(minutes=2)
@@ -119,11 +119,13 @@ def _sweep_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: Sw
         clocks = list(
             Clock.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=ClockStatus.RUNNING, next_escalation_at__lte=now)
-            .select_related("referral__service__lead")
+            .select_related("referral")
+            .only(*_CLOCK_FIELDS)
             .order_by("next_escalation_at")[:batch_size]
         )
         if not clocks:
             return 0
+        _attach_services(clocks)
         steps = policy_steps(
             {
                 policy_id
@@ -180,6 +182,33 @@ def _sweep_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: Sw
         result.superseded += superseded
         result.deliveries += len(deliveries)
         return len(clocks)
+
+
+# What the sweep reads of a due clock and its referral (issue 12): a
+# referral's row is wide, and building it in full for every clock, with its
+# service and lead again for each, was a fifth of a sweep's time. A field not
+# listed still loads when read, one query each: correct, only slower.
+_CLOCK_FIELDS = (
+    "referral",
+    "kind",
+    "started_at",
+    "due_at",
+    "status",
+    "next_escalation_at",
+    "referral__reference",
+    "referral__escalation_policy",
+    "referral__service",
+    "referral__category",
+)
+
+
+def _attach_services(clocks: list[Clock]) -> None:
+    """Each referral's service, with its lead: one query, one object per service."""
+    services = Service.objects.select_related("lead").in_bulk(
+        {c.referral.service_id for c in clocks}
+    )
+    for clock in clocks:
+        clock.referral.service = services[clock.referral.service_id]
 
 
 def _repeat_batch(*, now: datetime, enqueue: Enqueue, batch_size: int, result: SweepResult) -> int:
