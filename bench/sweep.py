@@ -259,8 +259,9 @@ def parse_options(argv: list[str] | None = None) -> Options | tuple[str, str]:
     floor = REAL_REFERRALS + 2 * max(args.due_counts)
     if min(args.due_counts) < 10:
         parser.error("--due-counts must be at least 10")
-    if not floor < min(args.sizes):
-        parser.error(f"need {floor} < the smallest size (3 real + 2 per due referral)")
+    if min(args.sizes) < floor - 10:
+        # 10,000 with 5,000 due is 10,003: the due referrals' clocks and the 3 real ones.
+        parser.error(f"need {floor} <= the smallest size (3 real + 2 per due referral)")
     if args.rounds < 1 or args.latency_clocks < 1 or args.sweep_seconds <= 0:
         parser.error("--rounds, --latency-clocks and --sweep-seconds must be positive")
     if "bench" not in args.database:
@@ -719,7 +720,7 @@ def grow_to(loader: Loader, target: int, due: int) -> None:
     (COPY, each with two running clocks), then acknowledged ones set-based."""
     if not loader.due_clock_ids:
         loader.load(due=due, future=0)
-    loader.load_future(target - running_clocks())
+    loader.load_future(max(0, target - running_clocks()))
     vacuum_analyze()
 
 
