@@ -9,6 +9,10 @@ step) and one delivery row per recipient and channel, moves the clock's
 sweep that dies half-way is simply run again: its transaction rolled back,
 and the unique constraints make a rerun raise nothing twice.
 
+Each batch writes set-based (issue 12, services/bulk_write.py): one INSERT of
+its escalations, one of its deliveries, one UPDATE of its clocks, whatever
+their number; and it reads only the clock and referral columns it uses.
+
 It also sends the next round of unacknowledged repeating escalations, and
 re-enqueues deliveries still pending after a while (their task was lost,
 e.g. the broker was down when they were raised).
