@@ -92,9 +92,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from math import ceil
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import psycopg
+import sweep_sql  # bench/ is not a package: found through sys.path
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,8 +109,10 @@ REFERRER = "bench-referrer"
 COORDINATOR = "bench-coordinator"
 SENIOR = "bench-senior"
 
-AIM_SWEEP_RATIO = 1.5
+AIM_SQL_RATIO = 2.5  # sweep / the set-based SQL writing the same rows (issue 12)
+AIM_FLAT_RATIO = 1.2  # largest size / smallest: "flat" in the number of running clocks
 AIM_MEMORY_RATIO = 1.2
+BATCH = 500  # the sweep's default batch_size
 LATENCY_SLACK_S = 2.0
 
 REAL_REFERRALS = 3
@@ -135,26 +139,13 @@ SUSPECTED_MSCC = {
     "presentation": "Synthetic benchmark referral.",
 }
 
-# (key, label) of the timed series, in the order of a round.
-SERIES = (
-    ("raw_due_lock", "raw lookup, due (FOR UPDATE SKIP LOCKED)"),
-    ("raw_due", "raw lookup, due (plain SELECT)"),
-    ("sweep_select", "the sweep's own SELECT, due (ORM's SQL)"),
-    ("sweep_due", "sweep, due (rolled back)"),
-    ("raw_idle", "raw lookup, nothing due (FOR UPDATE)"),
-    ("sweep_idle", "sweep, nothing due (rolled back)"),
-    ("sweep_due_committed", "sweep, due (committed, restored)"),
-)
-
-
 # --- options -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Options:
-    small: int
-    large: int
-    due: int
+    sizes: list[int]
+    due_counts: list[int]
     rounds: int
     warmup: int
     latency_clocks: int
@@ -170,19 +161,32 @@ class Options:
     write_json: bool
 
 
-def parse_options(argv: list[str] | None = None) -> Options | str:
-    """The options; or, in the memory-probe child, REF as an ISO string."""
+def counts(text: str) -> list[int]:
+    return [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+
+
+def parse_options(argv: list[str] | None = None) -> Options | tuple[str, str]:
+    """The options; or, in the memory-probe child, (REF, now) as ISO strings."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--quick",
         action="store_true",
         help="small counts for a smoke run (overrides the counts below)",
     )
-    parser.add_argument("--small", type=int, default=10_000, help="running clocks, first size")
-    parser.add_argument("--large", type=int, default=100_000, help="running clocks, second size")
-    parser.add_argument("--due", type=int, default=100, help="running clocks due at REF")
-    parser.add_argument("--rounds", type=int, default=20, help="measured rounds per size")
-    parser.add_argument("--warmup", type=int, default=3, help="unmeasured rounds first")
+    parser.add_argument(
+        "--sizes",
+        type=counts,
+        default=[10_000, 100_000, 1_000_000],
+        help="running clocks, comma-separated, ascending (default 10000,100000,1000000)",
+    )
+    parser.add_argument(
+        "--due-counts",
+        type=counts,
+        default=[100, 5_000],
+        help="clocks due at each measured instant, comma-separated (default 100,5000)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="measured rounds per size")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured rounds first")
     parser.add_argument(
         "--latency-clocks",
         type=int,
@@ -236,7 +240,7 @@ def parse_options(argv: list[str] | None = None) -> Options | str:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="print a cProfile of one sweep of the due clocks at --large",
+        help="print a cProfile of one sweep at each due count, at the largest size",
     )
     parser.add_argument(
         "--no-json",
@@ -244,18 +248,20 @@ def parse_options(argv: list[str] | None = None) -> Options | str:
         action="store_false",
         help="do not write bench/results/*.json",
     )
-    parser.add_argument("--memory-probe", metavar="REF", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-probe", nargs=2, metavar=("REF", "NOW"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe:
-        return args.memory_probe
+        return args.memory_probe[0], args.memory_probe[1]
     if args.quick:
-        args.small, args.large, args.rounds, args.warmup = 1_000, 10_000, 5, 1
+        args.sizes, args.due_counts, args.warmup = [5_000, 20_000], [100, 1_000], 1
         args.latency_clocks, args.latency_spread = 40, 10.0
-    floor = REAL_REFERRALS + 2 * args.due
-    if args.due < 10:
-        parser.error("--due must be at least 10")
-    if not floor < args.small <= args.large:
-        parser.error(f"need {floor} < --small <= --large (3 real + 2 per due referral)")
+    args.sizes, args.due_counts = sorted(args.sizes), sorted(args.due_counts)
+    floor = REAL_REFERRALS + 2 * max(args.due_counts)
+    if min(args.due_counts) < 10:
+        parser.error("--due-counts must be at least 10")
+    if min(args.sizes) < floor - 10:
+        # 10,000 with 5,000 due is 10,003: the due referrals' clocks and the 3 real ones.
+        parser.error(f"need {floor} <= the smallest size (3 real + 2 per due referral)")
     if args.rounds < 1 or args.latency_clocks < 1 or args.sweep_seconds <= 0:
         parser.error("--rounds, --latency-clocks and --sweep-seconds must be positive")
     if "bench" not in args.database:
@@ -514,6 +520,7 @@ class Loader:
         self.mri = clocks[ClockKind.MRI]
         self.patient = self.template.patient
         self.references = 0
+        self.future_loaded = 0
         self.due_clock_ids: list[Any] = []
 
     def first_step_after_start(self, target: timedelta) -> timedelta:
@@ -613,6 +620,84 @@ class Loader:
             copy_rows(Clock, self.ack, ack_rows)
             copy_rows(Clock, self.mri, mri_rows)
 
+    def load_future(self, n: int, chunk: int = 250_000) -> None:
+        """``n`` acknowledged referrals, set-based (``INSERT … SELECT`` from
+        ``generate_series``, bench/sweep_sql.py): each a met acknowledgement
+        clock and a running MRI clock whose first step falls due 1 to 11 hours
+        after REF, as ``load`` makes them, in chunks of ``chunk`` referrals."""
+        from django.db import connection, transaction
+
+        from pathways.models import Clock
+        from referrals.codes import ReferralStatus
+        from referrals.models import Referral
+
+        qn = connection.ops.quote_name
+        first_g = self.future_loaded
+        span = max(n - 1, 1)
+        acknowledged_after = self.template.acknowledged_at - self.template.received_at
+        referral_values = {
+            "id": "gen_random_uuid()",
+            "reference": "'MSCC-f' || lpad(g::text, 10, '0')",
+            "received_at": "x.received",
+            "suspected_at": "x.received",
+            "status": "%(status)s",
+            "status_changed_at": "x.received + %(ack_after)s::interval",
+            "acknowledged_at": "x.received + %(ack_after)s::interval",
+            "acknowledged_by_id": "%(coordinator)s",
+        }
+        ack_values = {
+            "id": "gen_random_uuid()",
+            "referral_id": "r.id",
+            "started_at": "r.received_at",
+            "due_at": "r.received_at + c.target",
+            "stopped_at": "r.acknowledged_at",
+            "next_escalation_at": "NULL",
+            "started_by_event_id": "NULL",
+            "stopped_by_event_id": "NULL",
+        }
+        mri_values = {
+            "id": "gen_random_uuid()",
+            "referral_id": "r.id",
+            "started_at": "r.received_at",
+            "due_at": "r.received_at + c.target",
+            "next_escalation_at": "r.received_at + %(mri_first)s::interval",
+            "started_by_event_id": "NULL",
+            "stopped_by_event_id": "NULL",
+        }
+
+        def statement(template: str, model: Any, values: dict[str, str], alias: str) -> str:
+            columns = [f.column for f in model._meta.concrete_fields]
+            return template.format(
+                columns=", ".join(qn(c) for c in columns),
+                values=", ".join(values.get(c, f"{alias}.{qn(c)}") for c in columns),
+            )
+
+        load_referrals = statement(sweep_sql.LOAD_REFERRALS, Referral, referral_values, "t")
+        load_ack = statement(sweep_sql.LOAD_CLOCKS, Clock, ack_values, "c")
+        load_mri = statement(sweep_sql.LOAD_CLOCKS, Clock, mri_values, "c")
+        mri_first = self.first_step_after_start(self.mri.target)
+        for start in range(first_g, first_g + n, chunk):
+            last = min(start + chunk, first_g + n) - 1
+            params = {
+                "first": start,
+                "last": last,
+                "start": first_g,
+                "span": span,
+                "ref": self.ref,
+                "lo": FUTURE_LEAD[0],
+                "hi": FUTURE_LEAD[1],
+                "mri_first": mri_first,
+                "ack_after": acknowledged_after,
+                "template": self.template.pk,
+                "status": ReferralStatus.TRIAGED,
+                "coordinator": self.world.coordinator.pk,
+            }
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(load_referrals, params)
+                cursor.execute(load_ack, {**params, "clock": self.ack.pk})
+                cursor.execute(load_mri, {**params, "clock": self.mri.pk})
+        self.future_loaded += n
+
 
 def running_clocks() -> int:
     from pathways.codes import ClockStatus
@@ -631,10 +716,11 @@ def vacuum_analyze() -> None:
 
 
 def grow_to(loader: Loader, target: int, due: int) -> None:
-    """Bulk-load until ``target`` clocks are running (the due ones come first)."""
-    first = not loader.due_clock_ids
-    future = target - running_clocks() - (2 * due if first else 0)
-    loader.load(due=due if first else 0, future=future)
+    """Load until ``target`` clocks are running: first the ``due`` referrals
+    (COPY, each with two running clocks), then acknowledged ones set-based."""
+    if not loader.due_clock_ids:
+        loader.load(due=due, future=0)
+    loader.load_future(max(0, target - running_clocks()))
     vacuum_analyze()
 
 
@@ -684,63 +770,144 @@ def escalations_of(result: Any) -> int:
     return len(result.escalations)
 
 
-class DueState:
-    """The due clocks' ``next_escalation_at``, to put back after a committed sweep."""
+def set_based_sweep(now: datetime) -> dict[str, int]:
+    """The hand-written sweep (bench/sweep_sql.py): per batch of 500 due clocks
+    one statement that locks them and writes their escalations, deliveries
+    and next escalation times; then the storm notice, and the repeat and
+    lost-delivery lookups, as the sweep runs them."""
+    from django.conf import settings
+    from django.db import connection
 
-    def __init__(self, clock_ids: list[Any]) -> None:
-        from pathways.models import Clock
+    out = {"clocks": 0, "escalations": 0, "deliveries": 0, "moved": 0}
+    per_service: dict[str, int] = {}
+    params = {"now": now, "batch": BATCH, "base_url": settings.MSCC_BASE_URL}
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(sweep_sql.SWEEP_BATCH, params)
+            taken, raised, sent, moved, services = cursor.fetchone()
+            for key, value in zip(out, (taken, raised, sent, moved), strict=True):
+                out[key] += value
+            for service, n in services.items():
+                per_service[service] = per_service.get(service, 0) + n
+            if taken < BATCH:
+                break
+        for service, n in per_service.items():
+            if n > settings.MSCC_ESCALATION_STORM_THRESHOLD:
+                cursor.execute(sweep_sql.STORM_NOTICE, {**params, "service": service, "n": n})
+                out["deliveries"] += cursor.rowcount
+        cursor.execute(sweep_sql.REPEATS, params)
+        cursor.fetchall()
+        cursor.execute(sweep_sql.LOST, params)
+        cursor.fetchall()
+    return out
 
-        self.clocks = list(Clock.objects.filter(pk__in=clock_ids).only("id", "next_escalation_at"))
 
-    def restore(self) -> None:
-        from django.db import transaction
+def rows_written(now: datetime, due_ids: list[Any]) -> dict[str, Any]:
+    """What a sweep as of ``now`` wrote, by natural key, for comparison: every
+    column but the generated ids and the subject and body text."""
+    from notifications.models import Delivery, Escalation
+    from pathways.models import Clock
 
-        from notifications.models import Delivery, Escalation
-        from pathways.models import Clock
+    names = {
+        pk: (str(clock), step)
+        for pk, clock, step in Escalation.objects.filter(raised_at=now).values_list(
+            "id", "clock_id", "step_id"
+        )
+    }
+    return {
+        "escalations": sorted(
+            (names[e[0]], *e[1:])
+            for e in Escalation.objects.filter(raised_at=now).values_list(
+                "id", "fire_at", "round", "next_repeat_at", "superseded_by_id", "acknowledged_at"
+            )
+        ),
+        "deliveries": sorted(
+            (names.get(d[0], ("notice", 0)), *d[1:])
+            for d in Delivery.objects.filter(created_at=now).values_list(
+                "escalation_id",
+                "round",
+                "channel",
+                "recipient_id",
+                "recipient_key",
+                "address",
+                "status",
+                "attempts",
+                "last_error",
+            )
+        ),
+        "clocks": sorted(
+            (str(pk), at)
+            for pk, at in Clock.objects.filter(pk__in=due_ids).values_list(
+                "id", "next_escalation_at"
+            )
+        ),
+    }
 
-        ids = [c.pk for c in self.clocks]
-        with transaction.atomic():
-            Delivery.objects.filter(escalation__clock_id__in=ids).delete()
-            Escalation.objects.filter(clock_id__in=ids).delete()
-            Clock.objects.bulk_update(self.clocks, ["next_escalation_at"])
+
+def timed_and_rows(
+    fn: Callable[[], Any], now: datetime, due_ids: list[Any]
+) -> tuple[float, Any, dict[str, Any]]:
+    """(ms, result, rows written) of ``fn`` in a transaction then rolled back;
+    the rows are read after the clock stops."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        started = time.perf_counter()
+        out = fn()
+        elapsed = (time.perf_counter() - started) * 1000
+        rows = rows_written(now, due_ids)
+        transaction.set_rollback(True)
+    return elapsed, out, rows
 
 
 def measure_rounds(
-    opts: Options, ref: datetime, due_ids: list[Any], problems: Problems
-) -> dict[str, list[float]]:
+    opts: Options, due_times: dict[int, datetime], due_ids: list[Any], problems: Problems
+) -> dict[str, Any]:
+    """Interleaved: each round runs, for each due count, the set-based SQL and
+    the sweep (their order alternating by round), each in a transaction that
+    is rolled back, so every run finds the same clocks due. The rows each
+    wrote are compared in every round."""
     from notifications.services.sweep import sweep
 
-    idle = ref - IDLE_BEFORE
-    lock_sql, plain_sql = raw_lookup_sql(lock=True), raw_lookup_sql(lock=False)
-    select_sql, select_params = sweep_select(ref)
-    runs: list[tuple[str, Callable[[], Any], Callable[[Any], int], int]] = [
-        ("raw_due_lock", lambda: raw_lookup(lock_sql, ref), int, opts.due),
-        ("raw_due", lambda: raw_lookup(plain_sql, ref), int, opts.due),
-        ("sweep_select", lambda: run_sql(select_sql, select_params), int, opts.due),
-        ("sweep_due", lambda: sweep(now=ref, enqueue=noop), escalations_of, opts.due),
-        ("raw_idle", lambda: raw_lookup(lock_sql, idle), int, 0),
-        ("sweep_idle", lambda: sweep(now=idle, enqueue=noop), escalations_of, 0),
-    ]
-    series: dict[str, list[float]] = {key: [] for key, _ in SERIES}
-    state = DueState(due_ids)
+    out: dict[str, Any] = {
+        str(n): {"sql": [], "sweep": [], "load": [], "rows": {}} for n in due_counts(due_times)
+    }
     for round_ in range(opts.warmup + opts.rounds):
-        for key, fn, count, expected in runs:
-            ms, out = timed_rolled_back(fn)
-            problems.check(
-                count(out) == expected, f"{key}: found {count(out)}, expected {expected}"
-            )
+        for n, now in due_times.items():
+            runs = [
+                ("sql", lambda now=now: set_based_sweep(now)),
+                ("sweep", lambda now=now: sweep(now=now, enqueue=noop)),
+            ]
+            if round_ % 2:
+                runs.reverse()
+            written: dict[str, dict[str, Any]] = {}
+            for key, fn in runs:
+                ms, _, written[key] = timed_and_rows(fn, now, due_ids)
+                if round_ >= opts.warmup:
+                    out[str(n)][key].append(ms)
             if round_ >= opts.warmup:
-                series[key].append(ms)
-        # Last in the round: as beat runs it, its own transactions committed.
-        started = time.perf_counter()
-        result = sweep(now=ref, enqueue=noop)
-        ms = (time.perf_counter() - started) * 1000
-        state.restore()
-        got = escalations_of(result)
-        problems.check(got == opts.due, f"committed sweep: {got} escalations, expected {opts.due}")
-        if round_ >= opts.warmup:
-            series["sweep_due_committed"].append(ms)
-    return series
+                out[str(n)]["load"].append(os.getloadavg()[0])
+            sql_rows, sweep_rows = written["sql"], written["sweep"]
+            problems.check(
+                len(sweep_rows["escalations"]) == n,
+                f"{n} due: the sweep raised {len(sweep_rows['escalations'])} escalations",
+            )
+            problems.check(
+                sql_rows == sweep_rows,
+                f"{n} due: the set-based SQL and the sweep wrote different rows",
+            )
+            out[str(n)]["rows"] = {k: len(v) for k, v in sweep_rows.items()}
+            out[str(n)]["same_rows"] = sql_rows == sweep_rows
+    for series in out.values():
+        series["sql_ms"] = round(median(series["sql"]), 3)
+        series["sweep_ms"] = round(median(series["sweep"]), 3)
+        series["ratio"] = ratio(series["sweep_ms"], series["sql_ms"])
+        series["load_1m"] = round(median(series["load"]), 2)
+    return out
+
+
+def due_counts(due_times: dict[int, datetime]) -> list[int]:
+    return list(due_times)
 
 
 _TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"(\w+)"')
@@ -801,10 +968,10 @@ def nth_due_time(due_ids: list[Any], n: int) -> datetime:
     return times[n - 1]
 
 
-def measure_queries(ref: datetime, due_ids: list[Any], due: int) -> dict[str, Any]:
-    """The statements of one sweep with none, 10 and all ``due`` clocks due."""
+def measure_queries(due_times: dict[int, datetime]) -> dict[str, Any]:
+    """The statements of one sweep at each due count."""
     out: dict[str, Any] = {}
-    for n, now in ((0, ref - IDLE_BEFORE), (10, nth_due_time(due_ids, 10)), (due, ref)):
+    for n, now in due_times.items():
         ms, escalations, log = logged_sweep(now)
         out[str(n)] = {
             "due": n,
@@ -864,13 +1031,17 @@ def plan_summary(plan: str) -> str:
     return f"uses {uses}{seq}; execution {took}"
 
 
-def profile_sweep(ref: datetime) -> str:
+def profile_sweep(now: datetime) -> str:
+    """cProfile of one sweep as of ``now`` (rolled back): the 25 functions
+    with the most time of their own, then the 25 with the most in all."""
     from notifications.services.sweep import sweep
 
     profiler = cProfile.Profile()
-    timed_rolled_back(lambda: profiler.runcall(sweep, now=ref, enqueue=noop))
+    timed_rolled_back(lambda: profiler.runcall(sweep, now=now, enqueue=noop))
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(25)
     return out.getvalue()
 
 
@@ -886,26 +1057,26 @@ def vm_hwm_kib() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def memory_probe(ref_iso: str) -> None:
-    """Child process: a cold and then a warm sweep of the due clocks as of REF,
-    each rolled back. Prints one JSON line."""
+def memory_probe(ref_iso: str, now_iso: str) -> None:
+    """Child process: a cold and then a warm sweep as of NOW, each rolled
+    back. Prints one JSON line."""
     setup_django(dict(os.environ))
     from django.db import connection
 
     from notifications.services.sweep import sweep
 
-    ref = datetime.fromisoformat(ref_iso)
+    ref, now = datetime.fromisoformat(ref_iso), datetime.fromisoformat(now_iso)
     connection.ensure_connection()
     # Nothing due: loads the sweep's code paths that do not depend on the count.
     timed_rolled_back(lambda: sweep(now=ref - IDLE_BEFORE, enqueue=noop))
     gc.collect()
     hwm_before = vm_hwm_kib()
-    _, cold = timed_rolled_back(lambda: sweep(now=ref, enqueue=noop))
+    _, cold = timed_rolled_back(lambda: sweep(now=now, enqueue=noop))
     hwm_after = vm_hwm_kib()
     del cold
     gc.collect()
     tracemalloc.start()
-    _, warm = timed_rolled_back(lambda: sweep(now=ref, enqueue=noop))
+    _, warm = timed_rolled_back(lambda: sweep(now=now, enqueue=noop))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(
@@ -922,37 +1093,56 @@ def memory_probe(ref_iso: str) -> None:
     )
 
 
-def run_memory_probe(env: dict[str, str], ref: datetime) -> dict[str, Any]:
+def run_memory_probe(env: dict[str, str], ref: datetime, now: datetime) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--memory-probe", ref.isoformat()],
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--memory-probe",
+            ref.isoformat(),
+            now.isoformat(),
+        ],
         cwd=ROOT,
         env=env,
         check=True,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def measure_size(
-    opts: Options, env: dict[str, str], ref: datetime, loader: Loader, problems: Problems
+    opts: Options,
+    env: dict[str, str],
+    ref: datetime,
+    due_times: dict[int, datetime],
+    loader: Loader,
+    problems: Problems,
 ) -> dict[str, Any]:
     running = running_clocks()
     print(
         f"At {running:,} running clocks: memory (subprocess), {opts.rounds} rounds ...", flush=True
     )
-    memory = run_memory_probe(env, ref)
-    problems.check(
-        memory["escalations"] == opts.due,
-        f"memory probe at {running}: {memory['escalations']} escalations, expected {opts.due}",
-    )
-    series = measure_rounds(opts, ref, loader.due_clock_ids, problems)
+    memory = {}
+    for n, now in due_times.items():
+        memory[str(n)] = run_memory_probe(env, ref, now)
+        problems.check(
+            memory[str(n)]["escalations"] == n,
+            f"memory probe at {running}, {n} due: {memory[str(n)]['escalations']} escalations",
+        )
+    series = measure_rounds(opts, due_times, loader.due_clock_ids, problems)
+    for n, s in series.items():
+        print(
+            f"  {n:>5} due: sweep {s['sweep_ms']:9.2f} ms, set-based SQL {s['sql_ms']:9.2f} ms, "
+            f"{fmt(s['ratio'], 'x')}, load {s['load_1m']:.2f}, same rows: {s['same_rows']}",
+            flush=True,
+        )
     return {
         "running_clocks": running,
         "memory": memory,
-        "series": [summary(label, series[key]) for key, label in SERIES],
-        "queries": measure_queries(ref, loader.due_clock_ids, opts.due),
+        "series": series,
+        "queries": measure_queries(due_times),
     }
 
 
@@ -1195,17 +1385,24 @@ def measure(
     ref = timezone.now()
     loader = Loader(world, numbers, ref)
     sizes = []
-    for target in (opts.small, opts.large):
+    due_times: dict[int, datetime] = {}
+    for target in opts.sizes:
         started = time.perf_counter()
-        grow_to(loader, target, opts.due)
+        grow_to(loader, target, max(opts.due_counts))
         print(
             f"Loaded to {running_clocks():,} running clocks in "
-            f"{time.perf_counter() - started:.1f}s (COPY, then VACUUM ANALYZE).",
+            f"{time.perf_counter() - started:.1f}s (COPY and INSERT … SELECT, then "
+            f"VACUUM ANALYZE).",
             flush=True,
         )
-        sizes.append(measure_size(opts, env, ref, loader, problems))
-    plans = explain(ref)
-    profile = profile_sweep(ref) if opts.profile else None
+        if not due_times:
+            due_times = {n: nth_due_time(loader.due_clock_ids, n) for n in opts.due_counts}
+        sizes.append(measure_size(opts, env, ref, due_times, loader, problems))
+    first = due_times[opts.due_counts[0]]
+    plans = explain(first)
+    profiles = (
+        {str(n): profile_sweep(now) for n, now in due_times.items()} if opts.profile else None
+    )
     latency = measure_latency(opts, env, loader, var_dir) if opts.latency else None
     if latency:
         problems.check(
@@ -1220,7 +1417,7 @@ def measure(
         "ref": ref.isoformat(),
         "sizes": sizes,
         "explain": plans,
-        "profile": profile,
+        "profile": profiles,
         "latency": latency,
     }
 
@@ -1238,11 +1435,6 @@ def fmt(value: float | None, unit: str = "", digits: int = 2) -> str:
     return f"{value:.{digits}f}{unit}"
 
 
-def series_of(size: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    by_label = {s["name"]: s for s in size["series"]}
-    return {key: by_label[label] for key, label in SERIES}
-
-
 def report(result: dict[str, Any], problems: Problems) -> None:
     opts = result["options"]
     print()
@@ -1251,75 +1443,73 @@ def report(result: dict[str, Any], problems: Problems) -> None:
         f"load avg 1m {result['load_average_1m']['before']:.2f} before, "
         f"{result['load_average_1m']['after']:.2f} after"
     )
-    columns = [("n", "n", 4), ("min", "min ms", 9), ("p50", "p50 ms", 9), ("p90", "p90 ms", 9),
-               ("max", "max ms", 9)]  # fmt: skip
+    print(
+        f"In process, sweep(now=..., enqueue=no-op) against the set-based SQL writing the "
+        f"same rows; interleaved, median of {opts['rounds']} rounds after {opts['warmup']} "
+        "warm-up, each rolled back."
+    )
+    head = (
+        f"  {'running':>10} {'due':>6} {'sweep ms':>10} {'SQL ms':>9} {'ratio':>7} "
+        f"{'load 1m':>8} {'peak KiB':>10} {'stmts':>6} {'same rows':>9}"
+    )
+    print(head)
+    print("  " + "-" * (len(head) - 2))
     for size in result["sizes"]:
-        print()
-        print(
-            f"{size['running_clocks']:,} running clocks, {opts['due']} due at REF "
-            f"({opts['rounds']} rounds after {opts['warmup']} warm-up):"
-        )
-        header = f"  {'phase':<42}" + "".join(f" {title:>{w}}" for _, title, w in columns)
-        print(header)
-        print("  " + "-" * (len(header) - 2))
-        for s in size["series"]:
-            cells = "".join(
-                f" {fmt(s[key], digits=0 if key == 'n' else 3):>{w}}" for key, _, w in columns
-            )
-            print(f"  {s['name']:<42}{cells}")
-        memory = size["memory"]
-        print(
-            f"  sweep memory (fresh process): tracemalloc peak "
-            f"{memory['tracemalloc_peak_kib']:,.1f} KiB (warm sweep); VmHWM grew "
-            f"{memory['vm_hwm_growth_kib']:,} KiB over the cold sweep, "
-            f"{memory['vm_hwm_end_kib'] / 1024:,.1f} MiB at the end"
-        )
-        for q in size["queries"].values():
+        for n, s in size["series"].items():
+            memory = size["memory"][n]
+            queries = size["queries"][n]
             print(
-                f"  one sweep with {q['due']:>3} due: {q['queries']:>4} SQL statements, "
-                f"{q['db_ms']:8.3f} ms in the database of {q['sweep_ms']:8.3f} ms"
+                f"  {size['running_clocks']:>10,} {int(n):>6,} {s['sweep_ms']:>10.2f} "
+                f"{s['sql_ms']:>9.2f} {fmt(s['ratio'], 'x'):>7} {s['load_1m']:>8.2f} "
+                f"{memory['tracemalloc_peak_kib']:>10,.1f} {queries['queries']:>6} "
+                f"{'yes' if s['same_rows'] else 'NO':>9}"
             )
     small, large = result["sizes"][0], result["sizes"][-1]
-    s_small, s_large = series_of(small), series_of(large)
-    q_large = large["queries"][str(opts["due"])]
+    n_small, n_large = f"{small['running_clocks']:,}", f"{large['running_clocks']:,}"
     print()
-    print(f"Statements of one sweep of {opts['due']} due clocks at {large['running_clocks']:,}:")
-    for g in q_large["by_statement"]:
-        print(f"  {g['statement']:<44} {g['count']:>5} x  {g['ms']:9.3f} ms")
+    for n, q in large["queries"].items():
+        print(f"Statements of one sweep of {n} due clocks at {n_large} running:")
+        for g in q["by_statement"]:
+            print(f"  {g['statement']:<44} {g['count']:>5} x  {g['ms']:9.3f} ms")
+        print(f"  in the database {q['db_ms']:.3f} ms of {q['sweep_ms']:.3f} ms")
     print()
     for name, plan in result["explain"].items():
         print(f"EXPLAIN {name}: {plan_summary(plan)}")
         if opts["explain"]:
             print("  " + plan.replace("\n", "\n  "))
-    due_p50 = ratio(s_large["sweep_due"]["p50"], s_large["raw_due_lock"]["p50"])
-    due_min = ratio(s_large["sweep_due"]["min"], s_large["raw_due_lock"]["min"])
-    committed = ratio(s_large["sweep_due_committed"]["p50"], s_large["raw_due_lock"]["p50"])
-    select = ratio(s_large["sweep_select"]["p50"], s_large["raw_due_lock"]["p50"])
-    idle = ratio(s_large["sweep_idle"]["p50"], s_large["raw_idle"]["p50"])
-    growth = ratio(s_large["sweep_due"]["p50"], s_small["sweep_due"]["p50"])
-    raw_growth = ratio(s_large["raw_due_lock"]["p50"], s_small["raw_due_lock"]["p50"])
-    mem = ratio(large["memory"]["tracemalloc_peak_kib"], small["memory"]["tracemalloc_peak_kib"])
-    hwm = ratio(large["memory"]["vm_hwm_end_kib"], small["memory"]["vm_hwm_end_kib"])
-    n_small, n_large = f"{small['running_clocks']:,}", f"{large['running_clocks']:,}"
     print()
-    checks: list[tuple[str, str, str, bool | None]] = [
-        (f"sweep / raw lookup, {opts['due']} due, p50", fmt(due_p50, "x"),
-         f"<= {AIM_SWEEP_RATIO:g}x", due_p50 is not None and due_p50 <= AIM_SWEEP_RATIO),
-        (f"sweep / raw lookup, {opts['due']} due, min", fmt(due_min, "x"),
-         f"<= {AIM_SWEEP_RATIO:g}x", due_min is not None and due_min <= AIM_SWEEP_RATIO),
-        ("the sweep's own SELECT / raw lookup, p50", fmt(select, "x"), "context", None),
-        ("committed sweep / raw lookup, p50", fmt(committed, "x"), "context", None),
-        ("sweep / raw lookup, nothing due, p50", fmt(idle, "x"), "context", None),
-        (f"sweep p50 at {n_large} / at {n_small}", fmt(growth, "x"), "context", None),
-        (f"raw lookup p50 at {n_large} / at {n_small}", fmt(raw_growth, "x"), "context", None),
-        (f"sweep peak memory at {n_large} / at {n_small}", fmt(mem, "x"),
-         f"<= {AIM_MEMORY_RATIO:g}x", mem is not None and mem <= AIM_MEMORY_RATIO),
-        (f"probe process VmHWM at {n_large} / at {n_small}", fmt(hwm, "x"), "context", None),
-    ]  # fmt: skip
-    print(f"Aims (at {n_large} running clocks unless stated):")
+    checks: list[tuple[str, str, str, bool | None]] = []
+    for size in result["sizes"]:
+        for n, s in size["series"].items():
+            checks.append(
+                (
+                    f"sweep / SQL, {int(n):,} due, {size['running_clocks']:,} running",
+                    fmt(s["ratio"], "x"),
+                    f"<= {AIM_SQL_RATIO:g}x",
+                    s["ratio"] is not None and s["ratio"] <= AIM_SQL_RATIO,
+                )
+            )
+    if len(result["sizes"]) > 1:
+        for n in small["series"]:
+            growth = ratio(large["series"][n]["sweep_ms"], small["series"][n]["sweep_ms"])
+            sql_growth = ratio(large["series"][n]["sql_ms"], small["series"][n]["sql_ms"])
+            mem = ratio(
+                large["memory"][n]["tracemalloc_peak_kib"],
+                small["memory"][n]["tracemalloc_peak_kib"],
+            )
+            checks += [
+                (f"sweep at {n_large} / at {n_small}, {int(n):,} due", fmt(growth, "x"),
+                 f"<= {AIM_FLAT_RATIO:g}x", growth is not None and growth <= AIM_FLAT_RATIO),
+                (f"SQL at {n_large} / at {n_small}, {int(n):,} due", fmt(sql_growth, "x"),
+                 "context", None),
+                (f"sweep peak memory at {n_large} / at {n_small}, {int(n):,} due",
+                 fmt(mem, "x"), f"<= {AIM_MEMORY_RATIO:g}x",
+                 mem is not None and mem <= AIM_MEMORY_RATIO),
+            ]  # fmt: skip
+    print("Aims:")
     for name, value, aim, ok in checks:
         outcome = "" if ok is None else verdict(ok)
-        print(f"  {name:<48} {value:>9}   aim {aim:<9} {outcome}")
+        print(f"  {name:<56} {value:>9}   aim {aim:<9} {outcome}")
     latency = result["latency"]
     if latency:
         print()
@@ -1350,9 +1540,10 @@ def report(result: dict[str, Any], problems: Problems) -> None:
             f"  {'latency p99':<48} {fmt(p99, 's', 3):>9}   aim < {limit:g}s    "
             f"{verdict(p99 is not None and p99 < limit)}"
         )
-    if result["profile"]:
+    for n, profile in (result["profile"] or {}).items():
         print()
-        print(result["profile"])
+        print(f"cProfile of one sweep of {n} due clocks at {n_large} running:")
+        print(profile)
     if problems.items:
         print("\nERRORS:")
         for item in problems.items:
@@ -1369,8 +1560,8 @@ def save(result: dict[str, Any]) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     opts = parse_options(argv)
-    if isinstance(opts, str):
-        memory_probe(opts)
+    if isinstance(opts, tuple):
+        memory_probe(*opts)
         return 0
     var_dir = Path(tempfile.mkdtemp(prefix="mscc-sweep-bench-"))
     problems = Problems()
