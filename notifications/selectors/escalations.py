@@ -110,7 +110,8 @@ def inbox_grouped(deliveries: Iterable[Delivery], *, now: datetime) -> InboxPage
     """A page of the inbox grouped per referral (in the order its newest
     notification came), each referral's clocks under it (newest first), the
     notifications about each clock under that; notices about no clock apart.
-    One more query: the clocks' escalations still unacknowledged."""
+    One more query: the clocks' escalations still unacknowledged (those sent,
+    not those superseded at catch-up)."""
     referrals: dict[object, InboxReferral] = {}
     clocks: dict[object, InboxClock] = {}
     notices: list[Delivery] = []
@@ -129,8 +130,11 @@ def inbox_grouped(deliveries: Iterable[Delivery], *, now: datetime) -> InboxPage
             clocks[clock.pk] = InboxClock(clock=clock, label=ClockKind(clock.kind).label)
             referrals[referral.pk].clocks.append(clocks[clock.pk])
         clocks[clock.pk].deliveries.append(delivery)
+    # A step superseded at catch-up was never sent: it waits for nobody.
     waiting = dict(
-        Escalation.objects.filter(clock_id__in=list(clocks), acknowledged_at__isnull=True)
+        Escalation.objects.filter(
+            clock_id__in=list(clocks), acknowledged_at__isnull=True, superseded_at__isnull=True
+        )
         .values("clock_id")
         .annotate(n=Count("pk"))
         .values_list("clock_id", "n")

@@ -107,6 +107,25 @@ def test_the_inbox_groups_my_notifications_per_referral_and_clock(
     assert "Acknowledgement overdue by 10 min (as of" in page  # live, as of the render
     assert re.search(r"MRI due in 4 h 59 min \(as of \d\d:\d\d (GMT|BST) ?\)", page)
     assert "escalation step 3: At the due time → the on-call coordinator." in page
+    # Superseded steps were never sent: they are not counted as waiting. The
+    # escalations each clock shows as waiting are exactly those sent.
+    waiting = [int(n) for n in re.findall(r"(\d+) escalations? of this clock waits?", page)]
+    sent = [
+        Escalation.objects.filter(
+            clock__referral__in=[older, newer],
+            acknowledged_at__isnull=True,
+            superseded_at__isnull=True,
+            clock__kind=kind,
+            clock__referral=referral,
+        ).count()
+        for referral, kind in (
+            (newer, "acknowledgement"),
+            (older, "acknowledgement"),
+            (older, "mri"),
+        )
+    ]
+    assert sorted(waiting) == sorted(sent)
+    assert Escalation.objects.filter(superseded_at__isnull=False).exists()
     assert page.count("Unread") >= 3
     assert "OVERDUE" not in page
     assert re.search(r"Sent \w{3} \d+ \w{3} \d{4}, \d\d:\d\d (GMT|BST)", page)  # UK time
