@@ -14,7 +14,7 @@ arrays:
   prepared single-row statement sent with ``executemany``.
 
 Both branches are run on the same rows and compared in
-tests/notifications/test_bulk_write.py. Neither sends signals nor writes
+tests/notifications/test_sweep_writes.py. Neither sends signals nor writes
 history rows, exactly as ``bulk_create``/``bulk_update`` do not: use them
 only for models and columns with no history (``Clock.next_escalation_at`` is
 excluded from the clock's history for that reason).
